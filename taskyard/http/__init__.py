@@ -1,0 +1,1 @@
+"""Transport: routing, versions, the response envelope and authentication."""

@@ -1,0 +1,47 @@
+"""The response envelope: `{"meta": {...}, "data": {...}}`, HTTP status = result_code."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import orjson
+
+
+def render(
+    *,
+    endpoint_name: str,
+    requested: str | float | None,
+    actual: str | float | None,
+    trx: str | None,
+    code: int = 200,
+    subcode: int = 0,
+    message: str = "OK",
+    error_data: dict[str, Any] | None = None,
+    data: Any = None,
+) -> bytes:
+    call_id = uuid.uuid4().hex
+    envelope = {
+        "meta": {
+            "id": call_id,
+            "trx": trx or call_id,
+            "endpoint": {
+                "name": endpoint_name,
+                "requested_version": requested,
+                "actual_version": actual,
+            },
+            "result_code": code,
+            "result_subcode": subcode,
+            "result_msg": message,
+            "error_stack": None,
+            "error_data": error_data or {},
+        },
+        "data": data if data is not None else {},
+    }
+    return orjson.dumps(envelope, option=orjson.OPT_NON_STR_KEYS, default=_fallback)
+
+
+def _fallback(value: Any) -> Any:
+    if isinstance(value, (set, frozenset, tuple)):
+        return list(value)
+    return str(value)

@@ -1,0 +1,1 @@
+"""Storage: one SQL schema on SQLite (default) or PostgreSQL, behind `Database`."""

@@ -1,0 +1,173 @@
+"""Companies, users and credential pairs. Secrets are stored only as salted SHA-256 hashes.
+
+Secrets are generated with 256 bits of entropy, so a fast hash is enough: there is nothing to
+brute-force, and login stays cheap.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+
+from taskyard.domain.clock import new_id, now
+from taskyard.domain.identity import Identity
+from taskyard.store.db import Database, Tx
+
+DEFAULT_COMPANY = "default"
+
+
+@dataclass(frozen=True)
+class Credential:
+    access_key: str
+    user_id: str
+    user_name: str
+    company: str
+    label: str
+    created: str
+    revoked: str | None
+
+
+def hash_secret(secret: str, salt: str | None = None) -> str:
+    salt = salt or secrets.token_hex(8)
+    digest = hashlib.sha256((salt + ":" + secret).encode()).hexdigest()
+    return f"{salt}${digest}"
+
+
+def verify_secret(secret: str, stored: str) -> bool:
+    salt, _, _ = stored.partition("$")
+    return hmac.compare_digest(hash_secret(secret, salt), stored)
+
+
+def new_access_key() -> str:
+    return secrets.token_hex(10).upper()
+
+
+def new_secret() -> str:
+    return secrets.token_urlsafe(32)
+
+
+def create_company(tx: Tx, name: str, company_id: str | None = None) -> str:
+    company_id = company_id or new_id()
+    tx.execute(
+        "INSERT INTO companies (id, name, created) VALUES (?, ?, ?)", (company_id, name, now())
+    )
+    return company_id
+
+
+def create_user(
+    tx: Tx, company: str, name: str, role: str = "user", user_id: str | None = None
+) -> str:
+    user_id = user_id or new_id()
+    tx.execute(
+        "INSERT INTO users (id, company, name, role, created) VALUES (?, ?, ?, ?, ?)",
+        (user_id, company, name, role, now()),
+    )
+    return user_id
+
+
+def create_credentials(
+    tx: Tx, user_id: str, access_key: str | None = None, secret: str | None = None, label: str = ""
+) -> tuple[str, str]:
+    row = tx.query_one("SELECT company FROM users WHERE id = ?", (user_id,))
+    if row is None:
+        raise LookupError(f"no user {user_id}")
+    access_key = access_key or new_access_key()
+    secret = secret or new_secret()
+    tx.execute(
+        "INSERT INTO credentials (access_key, secret_hash, user_id, company, label, created)"
+        " VALUES (?, ?, ?, ?, ?, ?)",
+        (access_key, hash_secret(secret), user_id, row[0], label, now()),
+    )
+    return access_key, secret
+
+
+def revoke_credentials(tx: Tx, access_key: str) -> bool:
+    return (
+        tx.execute(
+            "UPDATE credentials SET revoked = ? WHERE access_key = ? AND revoked IS NULL",
+            (now(), access_key),
+        )
+        == 1
+    )
+
+
+def list_credentials(tx: Tx) -> list[Credential]:
+    rows = tx.query(
+        "SELECT c.access_key, c.user_id, u.name, c.company, c.label, c.created, c.revoked"
+        " FROM credentials c JOIN users u ON u.id = c.user_id ORDER BY c.created"
+    )
+    return [Credential(*r) for r in rows]
+
+
+def list_users(tx: Tx) -> list[tuple[str, str, str, str]]:
+    """(id, name, role, company name) of every user."""
+    return [
+        (r[0], r[1], r[2], r[3])
+        for r in tx.query(
+            "SELECT u.id, u.name, u.role, c.name FROM users u JOIN companies c ON c.id = u.company"
+            " ORDER BY u.created"
+        )
+    ]
+
+
+def identity_for_key(tx: Tx, access_key: str, secret: str | None) -> Identity | None:
+    """The identity of an active credential; with `secret`, only if it matches."""
+    row = tx.query_one(
+        "SELECT c.secret_hash, u.id, u.company, u.role, u.name, co.name FROM credentials c"
+        " JOIN users u ON u.id = c.user_id JOIN companies co ON co.id = u.company"
+        " WHERE c.access_key = ? AND c.revoked IS NULL",
+        (access_key,),
+    )
+    if row is None:
+        return None
+    if secret is not None and not verify_secret(secret, row[0]):
+        return None
+    return Identity(row[1], row[2], row[3], row[4], row[5], access_key)
+
+
+def credential_active(tx: Tx, access_key: str) -> bool:
+    return (
+        tx.query_one(
+            "SELECT 1 FROM credentials WHERE access_key = ? AND revoked IS NULL", (access_key,)
+        )
+        is not None
+    )
+
+
+def setting(db: Database, key: str, make: str) -> str:
+    """A server-wide setting, created once with `make` if missing (e.g. the token secret)."""
+    with db.write() as tx:
+        row = tx.query_one("SELECT value FROM settings WHERE key = ?", (key,))
+        if row is not None:
+            return str(row[0])
+        tx.execute("INSERT INTO settings (key, value) VALUES (?, ?)", (key, make))
+        return make
+
+
+def ensure_first_account(
+    db: Database, access_key: str | None, secret: str | None
+) -> tuple[str, str] | None:
+    """On an empty database create the default company, an admin and one credential pair.
+
+    Returns the new pair (shown once), or None if accounts already existed. When the
+    environment fixes a pair that is not there yet, it is added to the admin user.
+    """
+    with db.write() as tx:
+        if tx.query_one("SELECT 1 FROM users LIMIT 1") is None:
+            create_company(tx, "taskyard", DEFAULT_COMPANY)
+            user_id = create_user(tx, DEFAULT_COMPANY, "admin", "admin")
+            return create_credentials(tx, user_id, access_key, secret, label="first")
+        if (
+            access_key
+            and secret
+            and tx.query_one("SELECT 1 FROM credentials WHERE access_key = ?", (access_key,))
+            is None
+        ):
+            admin = tx.query_one(
+                "SELECT id FROM users WHERE role = 'admin' ORDER BY created LIMIT 1"
+            )
+            if admin is not None:
+                return create_credentials(tx, admin[0], access_key, secret, label="env")
+    return None

@@ -1,0 +1,232 @@
+"""A thin database layer over sqlite3 and psycopg 3.
+
+SQL is written once with `?` placeholders; the PostgreSQL side rewrites them to `%s`. JSON is
+stored as text on SQLite and as jsonb on PostgreSQL, and always read back as text, so callers
+decode uniformly with orjson. Each process holds one connection per `Database`: handlers are
+short synchronous calls on the event loop thread, so SQLite gets exactly one writer path per
+process (BEGIN IMMEDIATE + busy timeout across processes) and PostgreSQL one session.
+"""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+Params = Sequence[Any]
+Row = tuple[Any, ...]
+
+
+class Tx(Protocol):
+    """A transaction (or an autocommit read scope)."""
+
+    dialect: Dialect
+
+    def execute(self, sql: str, params: Params = ()) -> int: ...
+
+    def executemany(self, sql: str, rows: Sequence[Params]) -> None: ...
+
+    def query(self, sql: str, params: Params = ()) -> list[Row]: ...
+
+    def query_one(self, sql: str, params: Params = ()) -> Row | None: ...
+
+
+@dataclass(frozen=True)
+class Dialect:
+    """What differs between the two backends in the SQL we write."""
+
+    name: str
+
+    @property
+    def is_postgres(self) -> bool:
+        return self.name == "postgresql"
+
+    def json_text(self, column: str, path: Sequence[str]) -> str:
+        """SQL for the scalar at `path` inside JSON `column`, as text (NULL when absent)."""
+        if self.is_postgres:
+            return f"({column} #>> '{{{','.join(_pg_path_part(p) for p in path)}}}')"
+        return f"json_extract({column}, '{_sqlite_path(path)}')"
+
+    def json_value(self, column: str, path: Sequence[str]) -> str:
+        """SQL for the value at `path`, typed where the backend can (numbers stay numbers)."""
+        if self.is_postgres:
+            return f"({column} #> '{{{','.join(_pg_path_part(p) for p in path)}}}')"
+        return f"json_extract({column}, '{_sqlite_path(path)}')"
+
+    def json_param(self) -> str:
+        """Placeholder for a JSON-text parameter written into a JSON column."""
+        return "?::jsonb" if self.is_postgres else "?"
+
+    @property
+    def json_type(self) -> str:
+        return "JSONB" if self.is_postgres else "TEXT"
+
+
+def _pg_path_part(part: str) -> str:
+    if re.fullmatch(r"[A-Za-z0-9_\-]+", part):
+        return part
+    return '"' + part.replace("\\", "\\\\").replace('"', '\\"').replace("'", "''") + '"'
+
+
+def _sqlite_path(path: Sequence[str]) -> str:
+    out = "$"
+    for part in path:
+        if re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", part):
+            out += "." + part
+        else:
+            out += '."' + part.replace('"', '""').replace("'", "''") + '"'
+    return out
+
+
+SQLITE = Dialect("sqlite")
+POSTGRES = Dialect("postgresql")
+
+_QMARK = re.compile(r"\?")
+
+
+class Database:
+    """Opens connections on demand, one per thread, and hands out transactions."""
+
+    dialect: Dialect
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self._local = threading.local()
+        if url.startswith(("postgresql://", "postgres://")):
+            self.dialect = POSTGRES
+        elif url.startswith("sqlite:///"):
+            self.dialect = SQLITE
+            self.path = Path(url.removeprefix("sqlite:///"))
+        else:
+            raise ValueError(f"unsupported database URL {url!r} (sqlite:///PATH or postgresql://…)")
+
+    # -- connections -------------------------------------------------------------------
+    def _connection(self) -> Any:
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = self._open()
+            self._local.conn = conn
+        return conn
+
+    def _open(self) -> Any:
+        if self.dialect.is_postgres:
+            return _open_postgres(self.url)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        return _open_sqlite(self.path)
+
+    def close(self) -> None:
+        conn = getattr(self._local, "conn", None)
+        if conn is not None:
+            conn.close()
+            self._local.conn = None
+
+    # -- transactions ------------------------------------------------------------------
+    @contextmanager
+    def read(self) -> Iterator[Tx]:
+        """Autocommit reads: every statement sees the latest committed state."""
+        conn = self._connection()
+        if self.dialect.is_postgres:
+            yield _PgTx(conn, self.dialect)
+        else:
+            yield _SqliteTx(conn, self.dialect)
+
+    @contextmanager
+    def write(self) -> Iterator[Tx]:
+        """One atomic transaction; rolled back if the block raises."""
+        conn = self._connection()
+        if self.dialect.is_postgres:
+            with conn.transaction():
+                yield _PgTx(conn, self.dialect)
+            return
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield _SqliteTx(conn, self.dialect)
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
+
+
+def _open_sqlite(path: Path) -> sqlite3.Connection:
+    conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=30)
+    conn.execute("PRAGMA journal_mode=WAL")
+    # NORMAL in WAL mode never corrupts; a power loss may drop the last commits (docs/durability.md).
+    conn.execute("PRAGMA synchronous=NORMAL")
+    conn.execute("PRAGMA foreign_keys=ON")
+    conn.execute("PRAGMA busy_timeout=30000")
+    conn.execute("PRAGMA cache_size=-65536")
+    conn.execute("PRAGMA mmap_size=268435456")
+    conn.execute("PRAGMA temp_store=MEMORY")
+    from taskyard.store import sqlfuncs
+
+    sqlfuncs.register(conn)
+    return conn
+
+
+def _open_postgres(url: str) -> Any:
+    import psycopg
+    from psycopg.types.string import TextLoader
+
+    conn = psycopg.connect(url, autocommit=True)
+    # Read JSON back as text so both backends decode the same way (orjson).
+    conn.adapters.register_loader("jsonb", TextLoader)
+    conn.adapters.register_loader("json", TextLoader)
+    return conn
+
+
+class _SqliteTx:
+    def __init__(self, conn: sqlite3.Connection, dialect: Dialect) -> None:
+        self.conn = conn
+        self.dialect = dialect
+
+    def execute(self, sql: str, params: Params = ()) -> int:
+        return self.conn.execute(sql, params).rowcount
+
+    def executemany(self, sql: str, rows: Sequence[Params]) -> None:
+        self.conn.executemany(sql, rows)
+
+    def query(self, sql: str, params: Params = ()) -> list[Row]:
+        return self.conn.execute(sql, params).fetchall()
+
+    def query_one(self, sql: str, params: Params = ()) -> Row | None:
+        row: Row | None = self.conn.execute(sql, params).fetchone()
+        return row
+
+
+_PG_SQL_CACHE: dict[str, str] = {}
+
+
+def pg_sql(sql: str) -> str:
+    """Rewrite `?` placeholders to psycopg's `%s` (escaping literal percent signs)."""
+    out = _PG_SQL_CACHE.get(sql)
+    if out is None:
+        out = _QMARK.sub("%s", sql.replace("%", "%%"))
+        _PG_SQL_CACHE[sql] = out
+    return out
+
+
+class _PgTx:
+    def __init__(self, conn: Any, dialect: Dialect) -> None:
+        self.conn = conn
+        self.dialect = dialect
+
+    def execute(self, sql: str, params: Params = ()) -> int:
+        cur = self.conn.execute(pg_sql(sql), params or None)
+        return int(cur.rowcount)
+
+    def executemany(self, sql: str, rows: Sequence[Params]) -> None:
+        with self.conn.cursor() as cur:
+            cur.executemany(pg_sql(sql), rows)
+
+    def query(self, sql: str, params: Params = ()) -> list[Row]:
+        rows: list[Row] = self.conn.execute(pg_sql(sql), params or None).fetchall()
+        return rows
+
+    def query_one(self, sql: str, params: Params = ()) -> Row | None:
+        row: Row | None = self.conn.execute(pg_sql(sql), params or None).fetchone()
+        return row

@@ -1,0 +1,184 @@
+"""Rows ↔ documents for the document tables (tasks, projects, models).
+
+A document is the JSON object the API returns. Some of its top-level fields live in columns
+(so SQL can filter and sort them); everything else lives in the `doc` JSON column. The column
+set is declared once per table here, and every reader and writer goes through it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+
+from taskyard.store.db import Tx
+
+
+@dataclass(frozen=True)
+class Column:
+    field: str  # the document key
+    name: str  # the SQL column
+    kind: str = "text"  # text | int | bool | json
+
+
+@dataclass(frozen=True)
+class Entity:
+    table: str
+    columns: tuple[Column, ...]
+    by_field: dict[str, Column] = field(default_factory=dict, compare=False)
+
+    def __post_init__(self) -> None:
+        self.by_field.update({c.field: c for c in self.columns})
+
+    @property
+    def select_list(self) -> str:
+        return ", ".join(c.name for c in self.columns) + ", doc, rev"
+
+    def to_row(self, document: dict[str, Any]) -> tuple[list[Any], str]:
+        """Split a document into column values (in column order) and the doc JSON text."""
+        rest = dict(document)
+        values: list[Any] = []
+        for col in self.columns:
+            value = rest.pop(col.field, None)
+            if col.kind == "json":
+                value = orjson.dumps(value if value is not None else []).decode()
+            elif col.kind == "bool":
+                value = bool(value)
+            values.append(value)
+        return values, orjson.dumps(rest).decode()
+
+    def from_row(self, row: Sequence[Any]) -> tuple[dict[str, Any], int]:
+        """Rebuild (document, rev) from a row selected with `select_list`."""
+        n = len(self.columns)
+        document: dict[str, Any] = orjson.loads(row[n])
+        for col, value in zip(self.columns, row[:n], strict=True):
+            if value is None:
+                continue
+            if col.kind == "json":
+                value = orjson.loads(value)
+            elif col.kind == "bool":
+                value = bool(value)
+            document[col.field] = value
+        return document, int(row[n + 1])
+
+    # -- generic statements ------------------------------------------------------------
+    def insert(self, tx: Tx, document: dict[str, Any]) -> None:
+        values, doc = self.to_row(document)
+        names = [c.name for c in self.columns] + ["doc", "rev"]
+        marks = [tx.dialect.json_param() if c.kind == "json" else "?" for c in self.columns]
+        marks += [tx.dialect.json_param(), "0"]
+        tx.execute(
+            f"INSERT INTO {self.table} ({', '.join(names)}) VALUES ({', '.join(marks)})",
+            (*values, doc),
+        )
+
+    def save(self, tx: Tx, document: dict[str, Any], rev: int) -> bool:
+        """Write a whole document back if nobody changed it since `rev` was read."""
+        values, doc = self.to_row(document)
+        sets = [
+            f"{c.name} = {tx.dialect.json_param() if c.kind == 'json' else '?'}"
+            for c in self.columns
+            if c.field != "id"
+        ]
+        sets.append(f"doc = {tx.dialect.json_param()}")
+        params = [v for c, v in zip(self.columns, values, strict=True) if c.field != "id"]
+        count = tx.execute(
+            f"UPDATE {self.table} SET {', '.join(sets)}, rev = rev + 1 WHERE id = ? AND rev = ?",
+            (*params, doc, document["id"], rev),
+        )
+        return count == 1
+
+    def get(
+        self, tx: Tx, ids: Iterable[str], companies: Sequence[str]
+    ) -> dict[str, tuple[dict[str, Any], int]]:
+        """Documents by id, restricted to `companies`; {id: (document, rev)}."""
+        id_list = list(dict.fromkeys(ids))
+        if not id_list:
+            return {}
+        rows = tx.query(
+            f"SELECT {self.select_list} FROM {self.table} WHERE id IN "
+            f"({', '.join('?' * len(id_list))}) AND company IN ({', '.join('?' * len(companies))})",
+            (*id_list, *companies),
+        )
+        out = {}
+        for row in rows:
+            document, rev = self.from_row(row)
+            out[document["id"]] = (document, rev)
+        return out
+
+    def delete(self, tx: Tx, ids: Sequence[str]) -> int:
+        if not ids:
+            return 0
+        return tx.execute(
+            f"DELETE FROM {self.table} WHERE id IN ({', '.join('?' * len(ids))})", tuple(ids)
+        )
+
+
+def _cols(*spec: str) -> tuple[Column, ...]:
+    out = []
+    for item in spec:
+        fld, _, kind = item.partition(":")
+        name = "user_id" if fld == "user" else fld
+        out.append(Column(fld, name, kind or "text"))
+    return tuple(out)
+
+
+TASKS = Entity(
+    "tasks",
+    _cols(
+        "id",
+        "company",
+        "user",
+        "name",
+        "type",
+        "status",
+        "project",
+        "parent",
+        "comment",
+        "created",
+        "started",
+        "completed",
+        "published",
+        "status_changed",
+        "last_update",
+        "last_change",
+        "last_iteration:int",
+        "tags:json",
+        "system_tags:json",
+    ),
+)
+PROJECTS = Entity(
+    "projects",
+    _cols(
+        "id",
+        "company",
+        "user",
+        "name",
+        "parent",
+        "description",
+        "created",
+        "last_update",
+        "tags:json",
+        "system_tags:json",
+    ),
+)
+MODELS = Entity(
+    "models",
+    _cols(
+        "id",
+        "company",
+        "user",
+        "name",
+        "project",
+        "task",
+        "ready:bool",
+        "uri",
+        "framework",
+        "created",
+        "last_update",
+        "tags:json",
+        "system_tags:json",
+    ),
+)

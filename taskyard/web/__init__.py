@@ -1,0 +1,1 @@
+"""The browser UI: a static single-page app served from the API process (see `serve`)."""
