@@ -21,6 +21,12 @@ export function h(tag, attrs = null, ...children) {
   return el;
 }
 
+/** Like el.append() but skips null/false and flattens arrays (native append prints "null"). */
+export function put(el, ...children) {
+  append(el, children);
+  return el;
+}
+
 function append(el, children) {
   for (const child of children) {
     if (child === null || child === undefined || child === false) continue;
