@@ -98,6 +98,8 @@ function makeChart(uPlot, box, title, series, weight) {
         series: [{ label: "iteration", value: (u, v) => (v === null || v === undefined ? "–" : String(v)) }, ...ySeries],
         hooks: {
           setSelect: [(u) => u.select.width > 0 && (zoomed = true)],
+          // The visible x range, readable from the page (tests, bench).
+          setScale: [(u, key) => key === "x" && (box.dataset.xRange = `${u.scales.x.min}:${u.scales.x.max}`)],
         },
       },
       data,
