@@ -13,9 +13,7 @@ from taskyard.cli.group import cli
 def main(argv: list[str] | None = None) -> None:
     """Run the CLI; a bad option value exits with one line, never a traceback."""
     try:
-        cli.main(
-            args=argv, prog_name="taskyard", standalone_mode=False, auto_envvar_prefix="TASKYARD"
-        )
+        cli.main(args=argv, prog_name="taskyard", standalone_mode=False)
     except click.exceptions.Abort:
         sys.exit(130)
     except click.ClickException as exc:

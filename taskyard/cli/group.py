@@ -25,12 +25,14 @@ def cli() -> None:
 def database_options(func: F) -> F:
     func = click.option(
         "--db",
+        envvar="TASKYARD_DB",
         default="",
         show_default="SQLite in the data dir",
         help="Database URL: sqlite:///PATH or postgresql://user@host/db.",
     )(func)
     func = click.option(
         "--data-dir",
+        envvar="TASKYARD_DATA_DIR",
         type=click.Path(file_okay=False, path_type=Path),
         default=Path("taskyard-data"),
         show_default=True,
@@ -41,8 +43,8 @@ def database_options(func: F) -> F:
 
 def open_database(data_dir: Path, db: str, upgrade: bool = True) -> Database:
     """Open the configured database, applying pending migrations (one-line error if too new)."""
-    database = Database(Settings(data_dir=data_dir, db=db).db_url)
     try:
+        database = Database(Settings(data_dir=data_dir, db=db).db_url)
         if upgrade:
             migrations.upgrade(database)
         else:
@@ -50,5 +52,5 @@ def open_database(data_dir: Path, db: str, upgrade: bool = True) -> Database:
     except migrations.SchemaTooNew as exc:
         raise click.ClickException(str(exc)) from None
     except Exception as exc:  # connection refused, bad path, …: one line, not a traceback
-        raise click.ClickException(f"cannot open database {database.url}: {exc}") from None
+        raise click.ClickException(f"cannot open database: {exc}") from None
     return database

@@ -13,8 +13,16 @@ from taskyard.store import accounts
 
 
 @cli.command()
-@click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind.")
-@click.option("--port", default=8008, show_default=True, type=click.IntRange(0, 65535))
+@click.option(
+    "--host",
+    envvar="TASKYARD_HOST",
+    default="127.0.0.1",
+    show_default=True,
+    help="Address to bind.",
+)
+@click.option(
+    "--port", envvar="TASKYARD_PORT", default=8008, show_default=True, type=click.IntRange(0, 65535)
+)
 @database_options
 @click.option(
     "--workers",
