@@ -1,0 +1,306 @@
+"""Web UI at scale: the first page of a 100k-task project and a 100k-point scalar series.
+
+    .venv/bin/python -m bench.ui_bench [--tasks 100000] [--points 100000] [--write]
+
+Starts `taskyard serve` on a loopback port with a data dir under bench/.work/ui (kept between
+runs: the population is reused when it is already there), then drives Debian's headless
+Chromium (the same launch as tests/web) and reads the UI's own performance marks:
+
+* `taskyard:tasks-rendered` — the table's rows are in the DOM, measured from navigation start
+  (so it includes loading index.html, the modules, the get_all_ex call and rendering);
+* `taskyard:scalars-drawn` — the charts of the task's scalars are drawn.
+
+The scalar page also records long tasks (main-thread blocks > 50 ms) so "draws without freezing
+the page" is a number. --write stores the table in bench/results/ui.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import json
+import statistics
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from bench.servers import free_port, taskyard_server
+
+ROOT = Path(__file__).resolve().parent.parent
+WORK = ROOT / "bench" / ".work" / "ui"
+RESULTS = ROOT / "bench" / "results" / "ui.md"
+ACCESS, SECRET = "UIBENCHACCESSKEY01", "ui-bench-secret-0123456789"
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+PROJECT = "ui-bench-100k"
+SERIES_TASK = "ui-bench 100k-point series"
+RUNS = 7
+
+
+class Api:
+    def __init__(self, url: str) -> None:
+        auth = base64.b64encode(f"{ACCESS}:{SECRET}".encode()).decode()
+        self.http = httpx.Client(
+            base_url=url, timeout=300, headers={"Authorization": f"Basic {auth}"}
+        )
+
+    def __call__(self, endpoint: str, **body: Any) -> Any:
+        r = self.http.post(f"/v2.23/{endpoint}", json=body)
+        meta = r.json()["meta"]
+        if meta["result_code"] != 200:
+            raise RuntimeError(f"{endpoint}: {meta['result_msg']}")
+        return r.json()["data"]
+
+    def batch(self, endpoint: str, items: list[dict[str, Any]]) -> None:
+        content = b"\n".join(json.dumps(i).encode() for i in items)
+        r = self.http.post(
+            f"/v2.23/{endpoint}",
+            content=content,
+            headers={"Content-Type": "application/json-lines"},
+        )
+        if r.status_code != 200:
+            raise RuntimeError(f"{endpoint}: {r.text[:300]}")
+
+
+def find_project(api: Api, name: str) -> str | None:
+    found = api("projects.get_all", name=f"^{name}$", only_fields=["id"])["projects"]
+    return found[0]["id"] if found else None
+
+
+def count_tasks(api: Api, project: str, want: int) -> int:
+    """Tasks in the project, at least up to `want` (no count endpoint needed): one call when
+    the population is complete, a scan by pages otherwise."""
+    last = max(0, want - 1) // 500
+    rows = api("tasks.get_all_ex", project=[project], only_fields=["id"], page=last, page_size=500)
+    if len(rows["tasks"]) > (want - 1) % 500:
+        return want
+    n = page = 0
+    while True:
+        got = api(
+            "tasks.get_all_ex", project=[project], only_fields=["id"], page=page, page_size=500
+        )
+        n += len(got["tasks"])
+        if len(got["tasks"]) < 500:
+            return n
+        page += 1
+
+
+def populate_tasks(api: Api, url: str, n: int) -> str:
+    project = (
+        find_project(api, PROJECT)
+        or api("projects.create", name=PROJECT, description="UI benchmark")["id"]
+    )
+    have = count_tasks(api, project, n)
+    if have >= n:
+        print(f"reusing {have} tasks in {PROJECT}")
+        return str(project)
+    loader = ROOT / "bench" / "load_tasks.py"
+    if loader.exists():
+        print(
+            f"note: {loader.name} exists; this bench still fills through the API for independence"
+        )
+    print(f"creating {n - have} tasks through the API …", flush=True)
+    t0 = time.perf_counter()
+    types = ["training", "testing", "inference", "data_processing"]
+
+    def create(i: int) -> None:
+        api(
+            "tasks.create",
+            name=f"bench run {i:06d}",
+            type=types[i % len(types)],
+            project=project,
+            tags=[f"g{i % 10}"],
+            comment=f"benchmark row {i}",
+            hyperparams={
+                "Args": {"lr": {"section": "Args", "name": "lr", "value": str((i % 97) / 1000)}}
+            },
+        )
+
+    with ThreadPoolExecutor(8) as pool:
+        for done, _ in enumerate(pool.map(create, range(have, n)), start=have + 1):
+            if done % 10000 == 0:
+                print(f"  {done} tasks ({time.perf_counter() - t0:.0f} s)", flush=True)
+    return str(project)
+
+
+def populate_series(api: Api, project: str, points: int) -> str:
+    found = api("tasks.get_all_ex", project=[project], name=f"^{SERIES_TASK}$", only_fields=["id"])[
+        "tasks"
+    ]
+    if found:
+        print("reusing the series task")
+        return str(found[0]["id"])
+    tid = str(api("tasks.create", name=SERIES_TASK, type="training", project=project)["id"])
+    api("tasks.started", task=tid)
+    print(f"reporting {points} points …", flush=True)
+    base = int(time.time() * 1000)
+    for start in range(0, points, 10000):
+        api.batch(
+            "events.add_batch",
+            [
+                {
+                    "task": tid,
+                    "type": "training_stats_scalar",
+                    "metric": "loss",
+                    "variant": "train",
+                    "value": 1.0 / (1 + i / 1000) + (i % 17) * 0.001,
+                    "iter": i,
+                    "timestamp": base + i,
+                }
+                for i in range(start, min(points, start + 10000))
+            ],
+        )
+    api("tasks.completed", task=tid)
+    return tid
+
+
+LONGTASK_OBSERVER = """
+window.__longtasks = [];
+new PerformanceObserver((list) => {
+  for (const e of list.getEntries()) window.__longtasks.push(e.duration);
+}).observe({ type: "longtask", buffered: true });
+"""
+
+
+FRAME_JS = """new Promise((resolve) => {
+  const t = performance.now();
+  requestAnimationFrame(() => resolve(performance.now() - t));
+})"""
+
+
+def mark(page: Any, name: str) -> float:
+    page.wait_for_function(
+        f"performance.getEntriesByName({json.dumps(name)}).length > 0", timeout=60000
+    )
+    return float(page.evaluate(f"performance.getEntriesByName({json.dumps(name)})[0].startTime"))
+
+
+def measure(url: str, project: str, series_task: str) -> dict[str, Any]:
+    from playwright.sync_api import sync_playwright
+
+    out: dict[str, Any] = {}
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        context = browser.new_context(base_url=url, viewport={"width": 1400, "height": 900})
+        context.add_init_script(LONGTASK_OBSERVER)
+        page = context.new_page()
+        page.goto("/login")
+        page.fill("#access-key", ACCESS)
+        page.fill("#secret-key", SECRET)
+        page.click("#login-form button[type=submit]")
+        page.wait_for_selector("#projects-table, .empty")
+
+        views = {
+            "newest first (default)": "",
+            "sorted by name": "?sort=name",
+            "sorted by hyperparameter Args/lr": "?sort=-hyperparams.Args.lr.value",
+            "filtered: type testing + tag g3": "?type=testing&tags=g3",
+            "full-text search": "?q=row",
+            "page 100": "?page=100",
+        }
+        for label, query in views.items():
+            times = []
+            for _ in range(RUNS):
+                page.goto(f"/projects/{project}{query}")
+                times.append(mark(page, "taskyard:tasks-rendered"))
+                rows = page.locator("#tasks-table tbody tr").count()
+            out[label] = {
+                "median_ms": statistics.median(times),
+                "max_ms": max(times),
+                "first_ms": times[0],
+                "rows": rows,
+            }
+
+        series = []
+        for _ in range(3):
+            page.goto(f"/tasks/{series_task}/scalars")
+            drawn = mark(page, "taskyard:scalars-drawn")
+            points = int(page.locator(".chart[data-metric=loss]").get_attribute("data-points") or 0)
+            longtasks = page.evaluate("window.__longtasks")
+            # The page answers input right after drawing: time one animation frame round trip.
+            frame = page.evaluate(FRAME_JS)
+            series.append(
+                {
+                    "drawn_ms": drawn,
+                    "points": points,
+                    "longest_task_ms": max(longtasks, default=0.0),
+                    "frame_ms": frame,
+                }
+            )
+        out["series"] = series
+        context.close()
+        browser.close()
+    return out
+
+
+def table(res: dict[str, Any], n: int, points: int) -> str:
+    lines = [
+        f"First page of a {n:,}-task project (50 rows), from navigation start to rows in the DOM,",
+        f"{RUNS} loads each, headless Chromium, server and browser on the same 2-core machine:",
+        "",
+        "| view | median ms | max ms | first load ms | rows |",
+        "|---|---:|---:|---:|---:|",
+    ]
+    for label, r in res.items():
+        if label == "series":
+            continue
+        cells = [label, f"{r['median_ms']:.0f}", f"{r['max_ms']:.0f}", f"{r['first_ms']:.0f}"]
+        lines.append("| " + " | ".join([*cells, str(r["rows"])]) + " |")
+    lines += [
+        "",
+        f"A {points:,}-point scalar series (server downsampling to the UI's 2,000 samples):",
+        "",
+        "| load | charts drawn at ms | points drawn | longest main-thread task ms "
+        "| next frame ms |",
+        "|---|---:|---:|---:|---:|",
+    ]
+    for i, s in enumerate(res["series"], start=1):
+        cells = [str(i), f"{s['drawn_ms']:.0f}", f"{s['points']:,}", f"{s['longest_task_ms']:.0f}"]
+        lines.append("| " + " | ".join([*cells, f"{s['frame_ms']:.1f}"]) + " |")
+    return "\n".join(lines)
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--tasks", type=int, default=100_000)
+    ap.add_argument("--points", type=int, default=100_000)
+    ap.add_argument("--write", action="store_true", help=f"write {RESULTS.relative_to(ROOT)}")
+    args = ap.parse_args()
+    if not Path(CHROMIUM).exists():
+        print(f"needs {CHROMIUM} (apt-get install chromium)")
+        return 2
+    WORK.mkdir(parents=True, exist_ok=True)
+    port = free_port()
+    server = taskyard_server(WORK / "data", port, ACCESS, SECRET, None, None, WORK / "serve.log")
+    server.start()
+    try:
+        url = f"http://127.0.0.1:{port}"
+        api = Api(url)
+        project = populate_tasks(api, url, args.tasks)
+        series_task = populate_series(api, project, args.points)
+        res = measure(url, project, series_task)
+    finally:
+        server.stop()
+    text = table(res, args.tasks, args.points)
+    print(text)
+    if args.write:
+        RESULTS.parent.mkdir(parents=True, exist_ok=True)
+        header = "# Web UI benchmark\n\nMade by `.venv/bin/python -m bench.ui_bench --write`.\n\n"
+        RESULTS.write_text(header + text + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
