@@ -15,6 +15,7 @@ from taskyard.config import Settings
 from taskyard.context import AppContext
 from taskyard.http import api, openapi
 from taskyard.http.transport import Receive, Scope, Send, send_response
+from taskyard.web import serve as web
 
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 BackgroundJob = Callable[[AppContext], Awaitable[None]]
@@ -55,6 +56,9 @@ def build_app(settings: Settings) -> ASGIApp:
         path: str = scope["path"]
         if path == "/openapi.json":
             await send_response(send, 200, openapi_body)
+            return
+        if scope["method"] in ("GET", "HEAD") and web.is_web_path(path):
+            await web.serve_web(scope, receive, send)
             return
         raw = api.raw_handler_for(path)
         if raw is not None:
