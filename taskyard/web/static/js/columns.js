@@ -7,6 +7,8 @@ const text = (path) => (t) => {
   return v === undefined || v === null ? "" : String(v);
 };
 const time = (path) => (t) => fmtTime(dig(t, path));
+// A joined reference is {id, name}; a server that did not join it sends the bare id.
+const ref = (value) => (value && typeof value === "object" ? value.name || value.id : value) || "";
 
 export const BASE_COLUMNS = [
   {
@@ -18,9 +20,9 @@ export const BASE_COLUMNS = [
   },
   { key: "type", title: "Type", fields: ["type"], sort: "type", render: text("type") },
   { key: "status", title: "Status", fields: ["status"], sort: "status", render: (t) => statusBadge(t.status) },
-  { key: "project", title: "Project", fields: ["project.name"], sort: "project", render: (t) => (t.project && t.project.name) || "" },
+  { key: "project", title: "Project", fields: ["project.name"], sort: "project", render: (t) => ref(t.project) },
   // Joined user names; the sort key is the user id (the server cannot order by a joined name).
-  { key: "user", title: "User", fields: ["user.name"], sort: "user", render: (t) => (t.user && (t.user.name || t.user.id)) || "" },
+  { key: "user", title: "User", fields: ["user.name"], sort: "user", render: (t) => ref(t.user) },
   {
     key: "tags",
     title: "Tags",

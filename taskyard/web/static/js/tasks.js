@@ -64,9 +64,8 @@ export async function tasksView(main, ctx) {
     );
     const statusSel = multiSelect("filter-status", "Status", STATUSES.map((s) => ({ value: s, label: s.replace("_", " ") })), state.status, (v) => update({ status: v }));
     const typeSel = multiSelect("filter-type", "Type", TYPES.map((s) => ({ value: s, label: s.replace("_", " ") })), state.type, (v) => update({ type: v }));
-    const userOptions = [...knownUsers].map(([id, nm]) => ({ value: id, label: nm }));
-    for (const id of state.user) if (!knownUsers.has(id)) userOptions.push({ value: id, label: id });
-    const userSel = multiSelect("filter-user", "User", userOptions, state.user, (v) => update({ user: v }));
+    userCount = -1;
+    buildUserSelect();
     const archived = h("input", { type: "checkbox", id: "filter-archived", checked: state.archived });
     archived.addEventListener("change", () => update({ archived: archived.checked }));
     const reset = h(
@@ -83,14 +82,26 @@ export async function tasksView(main, ctx) {
       },
       "Clear filters",
     );
-    filterBar.append(search, name, statusSel, typeSel, userSel, tags, h("label", { class: "check" }, archived, " Archived"), reset);
+    filterBar.append(search, name, statusSel, typeSel, userHolder, tags, h("label", { class: "check" }, archived, " Archived"), reset);
+  }
+
+  // The user filter offers the company's users when the server lists them, else the users
+  // seen in the rows so far; it is rebuilt alone so typing in the other filters is not disturbed.
+  const userHolder = h("span", { class: "holder" });
+  let userCount = -1;
+  function buildUserSelect() {
+    if (knownUsers.size === userCount) return;
+    userCount = knownUsers.size;
+    const options = [...knownUsers].map(([id, nm]) => ({ value: id, label: nm }));
+    for (const id of state.user) if (!knownUsers.has(id)) options.push({ value: id, label: id });
+    clear(userHolder).append(multiSelect("filter-user", "User", options, state.user, (v) => update({ user: v })));
   }
 
   async function loadUsers() {
     const data = await tryCall("users.get_all", { only_fields: ["id", "name"] });
     if (!data || !ctx.alive()) return;
     for (const u of data.users || []) knownUsers.set(u.id, u.name || u.id);
-    buildFilters();
+    buildUserSelect();
   }
 
   function onlyFields() {
@@ -193,6 +204,7 @@ export async function tasksView(main, ctx) {
     const tasks = data.tasks || [];
     renderTable(tasks);
     renderPager(tasks.length);
+    buildUserSelect();
     status.textContent = tasks.length ? "" : hasFilters(state) ? "No tasks match these filters." : "No tasks in this project yet.";
     if (!silent) performance.mark("taskyard:tasks-rendered");
     // Running tasks change under our eyes: refresh the page of rows while any is running.
