@@ -84,7 +84,11 @@ class Dispatch:
         except Exception as exc:  # never a bare 500 page: the client always gets an envelope
             log.exception("unexpected error in %s", self.name or self.scope.get("path"))
             return 500, self.reply(500, 0, f"{type(exc).__name__}: {exc}")
-        return 200, self.reply(200, 0, "OK", data)
+        try:
+            return 200, self.reply(200, 0, "OK", data)
+        except Exception as exc:  # a reply that cannot be rendered still gets an envelope
+            log.exception("cannot render the reply of %s", self.name)
+            return 500, self.reply(500, 0, f"Cannot render the reply: {type(exc).__name__}")
 
     async def _run(self, receive: Receive) -> Any:
         path: str = self.scope["path"]
@@ -122,7 +126,11 @@ class Dispatch:
             data, batch = params.decode_body(body, self.headers.get("content-type", ""))
         except params.BodyError as exc:
             raise errors.general(400, str(exc)) from None
-        data = params.apply_query(data, self.scope.get("query_string", b""))
+        query: bytes = self.scope.get("query_string", b"")
+        data = params.apply_query(data, query)
+        if params.needs_check(body, query):
+            params.check_values(data)
+            params.check_values(batch)
         data.pop("method", None)  # the SDK adds it to every body
         if batch is not None and not impl.batch:
             data, batch = (batch[0] if batch else {}), None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -25,6 +26,8 @@ def decode_body(
     try:
         value = orjson.loads(body)
     except orjson.JSONDecodeError as exc:
+        if "depth limit exceeded" in str(exc):
+            raise too_deep() from None
         raise BodyError(f"Failed to decode JSON object: {exc}") from exc
     if not isinstance(value, dict):
         raise errors.validation_error("data should be a json object", type=type(value).__name__)
@@ -39,6 +42,8 @@ def _decode_lines(body: bytes) -> list[dict[str, Any]]:
         try:
             item = orjson.loads(line)
         except orjson.JSONDecodeError as exc:
+            if "depth limit exceeded" in str(exc):
+                raise too_deep() from None
             raise BodyError(f"{exc} in batch item #{index}") from exc
         if not isinstance(item, dict):
             raise BodyError(f"json lines must contain objects, found: {type(item).__name__}")
@@ -46,11 +51,18 @@ def _decode_lines(body: bytes) -> list[dict[str, Any]]:
     return items
 
 
+def _is_digits(text: str) -> bool:
+    # isdigit() alone also accepts "²" and other Unicode digits that int() refuses.
+    return text.isascii() and text.isdigit()
+
+
 def _coerce(value: str) -> Any:
-    if value.isdigit():
+    if _is_digits(value):
+        if len(value) > 19:  # int() of thousands of digits is slow, and no store keeps it
+            raise out_of_range()
         return int(value)
     head, dot, tail = value.partition(".")
-    if dot and head.isdigit() and tail.isdigit():
+    if dot and _is_digits(head) and _is_digits(tail):
         return float(value)
     if value in ("true", "True", "TRUE"):
         return True
@@ -72,7 +84,7 @@ def apply_query(data: dict[str, Any], query_string: bytes) -> dict[str, Any]:
             forced_list.add(key)
         grouped.setdefault(key, []).append(_coerce(value))
     for key, values in grouped.items():
-        value: Any = values if (len(values) > 1 or key in forced_list) else values[0]
+        merged: Any = values if (len(values) > 1 or key in forced_list) else values[0]
         target = data
         *parents, leaf = key.split(".")
         for part in parents:
@@ -80,5 +92,60 @@ def apply_query(data: dict[str, Any], query_string: bytes) -> dict[str, Any]:
             if not isinstance(child, dict):
                 child = target[part] = {}
             target = child
-        target[leaf] = value
+        target[leaf] = merged
     return data
+
+
+# Limits on values that parse but that no store can keep or no reply can render: orjson renders
+# at most 254 levels (the envelope adds a few), SQLite and PostgreSQL integers are signed
+# 64-bit, and PostgreSQL text/jsonb refuse NUL characters. Checked at the door, so a handler
+# never fails half-way on them (and both backends answer alike).
+MAX_DEPTH = 100
+_INT_MIN, _INT_MAX = -(2**63), 2**63 - 1
+_LONG_NUMBER = re.compile(rb"\d{19}")
+
+
+def too_deep() -> errors.ApiError:
+    return errors.validation_error("data nested too deeply", max_depth=MAX_DEPTH)
+
+
+def out_of_range() -> errors.ApiError:
+    return errors.validation_error("integer out of the signed 64-bit range")
+
+
+def _nul() -> errors.ApiError:
+    return errors.validation_error("strings must not contain nul characters")
+
+
+def needs_check(body: bytes, query: bytes) -> bool:
+    """Cheap byte-level hints that `check_values` could fail (most requests skip the walk)."""
+    nesting = body.count(b"{") + body.count(b"[") + query.count(b".") + query.count(b"%2")
+    return (
+        nesting >= MAX_DEPTH
+        or _LONG_NUMBER.search(body) is not None
+        or b"\\u0000" in body
+        or b"%00" in query
+    )
+
+
+def check_values(value: Any) -> None:
+    """Raise 400/12 for nesting deeper than MAX_DEPTH, out-of-range integers, NUL in strings."""
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict):
+            if depth > MAX_DEPTH:
+                raise too_deep()
+            for key, child in item.items():
+                if "\x00" in key:
+                    raise _nul()
+                stack.append((child, depth + 1))
+        elif isinstance(item, list):
+            if depth > MAX_DEPTH:
+                raise too_deep()
+            stack.extend((child, depth + 1) for child in item)
+        elif isinstance(item, str):
+            if "\x00" in item:
+                raise _nul()
+        elif isinstance(item, int) and not _INT_MIN <= item <= _INT_MAX:
+            raise out_of_range()
