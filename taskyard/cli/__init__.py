@@ -6,7 +6,7 @@ import sys
 
 import click
 
-from taskyard.cli import accounts, database, serve  # noqa: F401  (register commands)
+from taskyard.cli import accounts, admin, database, serve  # noqa: F401  (register commands)
 from taskyard.cli.group import cli
 
 
