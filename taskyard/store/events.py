@@ -23,6 +23,9 @@ VECTOR = "training_stats_vector"
 PLOT = "plot"
 IMAGE = "training_debug_image"
 KEYED_TYPES = frozenset({SCALAR, VECTOR, PLOT, IMAGE})
+ALL_TYPES = frozenset({LOG, *KEYED_TYPES})
+# `report_single_value` scalars carry the minimum int32 iteration; they are not a series.
+SINGLE_VALUE_ITER = -(2**31)
 
 # Keys kept in columns, so not repeated in the payload; keys never stored at all.
 _COLUMN_KEYS = ("timestamp", "type", "task", "iter", "metric", "variant", "value", "worker")
@@ -229,7 +232,9 @@ def series_stats(
 ) -> list[tuple[str, str, str, int]]:
     """(task, metric, variant, point count) of every scalar series."""
     where, params = _metric_filter(
-        f"task IN ({_in(tasks)}) AND type = ?", [*tasks, SCALAR], metrics
+        f"task IN ({_in(tasks)}) AND type = ? AND iter <> ?",
+        [*tasks, SCALAR, SINGLE_VALUE_ITER],
+        metrics,
     )
     rows = tx.query(
         f"SELECT task, metric, variant, COUNT(*) FROM events WHERE {where} "
@@ -243,8 +248,8 @@ def series_points(tx: Tx, task: str, metric: str, variant: str) -> list[tuple[in
     """(iter, timestamp, value) of one scalar series, by iteration."""
     rows = tx.query(
         "SELECT iter, timestamp, value FROM events WHERE task = ? AND type = ? AND metric = ? "
-        "AND variant = ? ORDER BY iter, timestamp",
-        (task, SCALAR, metric, variant),
+        "AND variant = ? AND iter <> ? ORDER BY iter, timestamp",
+        (task, SCALAR, metric, variant, SINGLE_VALUE_ITER),
     )
     return [(int(i), int(t), float(v) if v is not None else 0.0) for i, t, v in rows]
 
@@ -255,8 +260,9 @@ def series_buckets(
     """A long series averaged over iteration buckets of `interval`: (first iter, ts, mean)."""
     rows = tx.query(
         "SELECT MIN(iter), MAX(timestamp), AVG(value) FROM events WHERE task = ? AND type = ? "
-        "AND metric = ? AND variant = ? GROUP BY (iter - (iter % ?)) ORDER BY MIN(iter)",
-        (task, SCALAR, metric, variant, interval),
+        "AND metric = ? AND variant = ? AND iter <> ? GROUP BY (iter - (iter % ?)) "
+        "ORDER BY MIN(iter)",
+        (task, SCALAR, metric, variant, SINGLE_VALUE_ITER, interval),
     )
     return [(int(i), int(t), float(v) if v is not None else 0.0) for i, t, v in rows]
 
@@ -264,12 +270,32 @@ def series_buckets(
 def iter_range(tx: Tx, task: str, metric: str, variant: str) -> tuple[int, int]:
     row = tx.query_one(
         "SELECT MIN(iter), MAX(iter) FROM events WHERE task = ? AND type = ? AND metric = ? "
-        "AND variant = ?",
-        (task, SCALAR, metric, variant),
+        "AND variant = ? AND iter <> ?",
+        (task, SCALAR, metric, variant, SINGLE_VALUE_ITER),
     )
     if not row or row[0] is None:
         return 0, 0
     return int(row[0]), int(row[1])
+
+
+def latest_per_series(
+    tx: Tx,
+    tasks: Sequence[str],
+    event_type: str,
+    iters: int,
+    metrics: Sequence[tuple[str, Sequence[str]]] = (),
+) -> list[Row]:
+    """The events of the `iters` latest iterations of every (task, metric, variant)."""
+    where, params = _metric_filter(
+        f"task IN ({_in(tasks)}) AND type = ?", [*tasks, event_type], metrics
+    )
+    return tx.query(
+        f"SELECT id, task, type, metric, variant, iter, timestamp, value, worker, payload FROM "
+        f"(SELECT *, DENSE_RANK() OVER (PARTITION BY task, metric, variant ORDER BY iter DESC) "
+        f"AS rnk FROM events WHERE {where}) ranked WHERE rnk <= ? "
+        "ORDER BY task, metric, variant, iter DESC",
+        (*params, iters),
+    )
 
 
 def latest_iterations(
@@ -313,9 +339,6 @@ def single_values(tx: Tx, tasks: Sequence[str]) -> list[Row]:
         "ORDER BY task, variant",
         (*tasks, SCALAR, "Summary", SINGLE_VALUE_ITER),
     )
-
-
-SINGLE_VALUE_ITER = -(2**31)
 
 
 # -- deletion ----------------------------------------------------------------------------
