@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import sqlite3
 from functools import lru_cache
 
@@ -34,6 +35,19 @@ def regexp_i(pattern: str | None, value: object) -> bool:
     return regexp(pattern, value, regex.IGNORECASE)
 
 
+_NUMBER = re.compile(r"\s*[-+]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][-+]?[0-9]+)?\s*")
+
+
+def to_number(value: object) -> float | None:
+    """A number, or a string that spells one, as REAL; anything else NULL (numeric-aware order)."""
+    if isinstance(value, (int, float)):
+        return float(value)
+    if isinstance(value, str) and _NUMBER.fullmatch(value):
+        return float(value)
+    return None
+
+
 def register(conn: sqlite3.Connection) -> None:
     conn.create_function("regexp", 2, regexp, deterministic=True)
     conn.create_function("regexp_i", 2, regexp_i, deterministic=True)
+    conn.create_function("to_number", 1, to_number, deterministic=True)

@@ -1,0 +1,241 @@
+"""Running compiled get_all queries: one SELECT for the page, one per join kind, time-bounded.
+
+A user's regex can be catastrophic. SQLite: the registered regexp function gives up on one
+value after a few ms, and a progress handler aborts the statement past a deadline. PostgreSQL:
+the read runs in a transaction with `SET LOCAL statement_timeout`. Either way the caller gets
+400/21, and the worker is free again.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sqlite3
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from functools import cache
+from typing import Any
+
+from taskyard import errors
+from taskyard.domain.query import projection as proj
+from taskyard.domain.query.compiler import CompiledQuery, compile_query
+from taskyard.domain.query.fields import EntitySpec
+from taskyard.domain.query.paging import encode_scroll
+from taskyard.domain.query.sql import Sql, SqlDialect, dialect_for
+from taskyard.store import search
+from taskyard.store.db import POSTGRES, SQLITE, Database, Tx
+from taskyard.store.entities import MODELS, PROJECTS, TASKS, Entity
+from taskyard.versions import Version
+
+QUERY_TIMEOUT_S = 5.0
+ENTITIES: dict[str, Entity] = {"tasks": TASKS, "projects": PROJECTS, "models": MODELS}
+_FALLBACK_TEXT_COLUMNS = {"projects": ("name", "description"), "models": ("name",)}
+
+
+def sql_dialect(db: Database) -> SqlDialect:
+    return dialect_for(db.dialect.is_postgres)
+
+
+def readable(tx: Tx, table: str, companies: tuple[str, ...]) -> tuple[str, ...]:
+    """Drop the public company when it has no rows: `company = ?` keeps index order intact."""
+    public = [c for c in companies if c == ""]
+    if not public:
+        return companies
+    if tx.query_one(f"SELECT 1 FROM {table} WHERE company = '' LIMIT 1") is None:
+        return tuple(c for c in companies if c != "")
+    return companies
+
+
+@cache
+def _task_adapter() -> Callable[[dict[str, Any], Version], dict[str, Any]]:
+    """tasks.for_version (tasks helper); identity until that module exists."""
+    try:
+        module = importlib.import_module("taskyard.domain.task_doc")
+    except ImportError:
+        return lambda doc, version: doc
+    adapter: Callable[[dict[str, Any], Version], dict[str, Any]] = module.for_version
+    return adapter
+
+
+def _select_list(entity: Entity) -> str:
+    cols = [f"{entity.table}.{c.name}" for c in entity.columns]
+    return ", ".join([*cols, f"{entity.table}.doc", f"{entity.table}.rev"])
+
+
+def build_select(query: CompiledQuery, is_postgres: bool) -> Sql:
+    entity = ENTITIES[query.spec.table]
+    table = entity.table
+    join, where, score = Sql(""), query.where, Sql("")
+    if query.search is not None:
+        if query.search.empty:
+            where = Sql("1=0")
+        elif table == "tasks":
+            join, cond, score = search.match(
+                POSTGRES if is_postgres else SQLITE, query.search, query.order.text_score
+            )
+            where = Sql(f"({where.text}) AND ({cond.text})", where.params + cond.params)
+        else:
+            cond = search.fallback(table, _FALLBACK_TEXT_COLUMNS[table], query.search)
+            where = Sql(f"({where.text}) AND ({cond.text})", where.params + cond.params)
+            if query.order.text_score:
+                score = Sql("0")
+    order_items = []
+    order_params: list[Any] = []
+    for item in query.order.items:
+        if "{score}" in item:
+            order_items.append(item.replace("{score}", f"({score.text})"))
+            order_params.extend(score.params)
+        else:
+            order_items.append(item)
+    text = f"SELECT {_select_list(entity)} FROM {table} {join.text} WHERE {where.text}"
+    text += " ORDER BY " + ", ".join(order_items)
+    params = [*join.params, *where.params, *order_params]
+    page = query.page
+    if page.limit is not None:
+        text += " LIMIT ? OFFSET ?"
+        params += [page.limit, page.offset]
+    return Sql(text, tuple(params))
+
+
+def _uses_regex(sql: Sql) -> bool:
+    return "regexp" in sql.text or ") ~" in sql.text
+
+
+@contextmanager
+def _bounded_sqlite(tx: Tx, timeout: float) -> Iterator[None]:
+    conn: sqlite3.Connection = tx.conn  # type: ignore[attr-defined]
+    deadline = time.monotonic() + timeout
+    conn.set_progress_handler(lambda: 1 if time.monotonic() > deadline else 0, 20000)
+    try:
+        yield
+    finally:
+        conn.set_progress_handler(None, 0)
+
+
+def _fetch(db: Database, sql: Sql, regex: bool) -> list[tuple[Any, ...]]:
+    if db.dialect.is_postgres:
+        import psycopg
+
+        try:
+            if regex:
+                with db.write() as tx:
+                    tx.execute(f"SET LOCAL statement_timeout = {int(QUERY_TIMEOUT_S * 1000)}")
+                    return tx.query(sql.text, sql.params)
+            with db.read() as tx:
+                return tx.query(sql.text, sql.params)
+        except psycopg.errors.QueryCanceled:
+            if regex:
+                raise errors.invalid_regex_error("regular expression took too long") from None
+            raise errors.internal_error("query took too long") from None
+        except psycopg.errors.InvalidRegularExpression as exc:
+            raise errors.invalid_regex_error(str(exc).strip()) from None
+    with db.read() as tx:
+        try:
+            with _bounded_sqlite(tx, QUERY_TIMEOUT_S):
+                return tx.query(sql.text, sql.params)
+        except sqlite3.OperationalError as exc:
+            message = str(exc)
+            if "interrupted" in message or "user-defined function" in message:
+                if regex:
+                    raise errors.invalid_regex_error("regular expression took too long") from None
+                raise errors.internal_error("query took too long") from None
+            if "fts5" in message:
+                raise errors.fields_value_error("unsupported search text") from None
+            raise
+
+
+def get_all(
+    db: Database,
+    spec: EntitySpec,
+    data: dict[str, Any],
+    version: Version,
+    companies: tuple[str, ...],
+    *,
+    joins: bool = False,
+    extra: Sql | None = None,
+) -> tuple[list[dict[str, Any]], str | None]:
+    """Compile and run a get_all request: the projected page and the next scroll id."""
+    with db.read() as tx:
+        companies = readable(tx, spec.table, companies)
+    query = compile_query(spec, data, version, sql_dialect(db), companies, joins=joins, extra=extra)
+    return run(db, query, version, companies)
+
+
+def run(
+    db: Database,
+    query: CompiledQuery,
+    version: Version,
+    companies: tuple[str, ...],
+) -> tuple[list[dict[str, Any]], str | None]:
+    """The projected documents of the page, and the next scroll id when scrolling."""
+    sql = build_select(query, db.dialect.is_postgres)
+    rows = _fetch(db, sql, _uses_regex(sql))
+    entity = ENTITIES[query.spec.table]
+    docs = [entity.from_row(row)[0] for row in rows]
+    if entity is TASKS:
+        adapt = _task_adapter()
+        docs = [adapt(d, version) for d in docs]
+    out = [proj.apply(query.spec, query.projection, d) for d in docs]
+    if query.projection.joins:
+        with db.read() as tx:
+            join_references(tx, query.spec, query.projection.joins, out, companies)
+    scroll = None
+    if query.page.scroll:
+        scroll = encode_scroll(query.page.offset + len(out))
+    return out, scroll
+
+
+# -- get_all_ex joins ----------------------------------------------------------------------------
+
+
+def _ids_at(doc: Any, parts: list[str]) -> Iterator[tuple[Any, str]]:
+    """(container, key) pairs where a reference id sits along `parts` (lists map over items)."""
+    if isinstance(doc, list):
+        for item in doc:
+            yield from _ids_at(item, parts)
+        return
+    if not isinstance(doc, dict) or parts[0] not in doc:
+        return
+    if len(parts) == 1:
+        if isinstance(doc[parts[0]], str):
+            yield doc, parts[0]
+        return
+    yield from _ids_at(doc[parts[0]], parts[1:])
+
+
+def _lookup(
+    tx: Tx, target: str, ids: list[str], fields: tuple[str, ...], companies: tuple[str, ...]
+) -> dict[str, dict[str, Any]]:
+    if target in ("users", "companies"):
+        rows = tx.query(
+            f"SELECT id, name FROM {target} WHERE id IN ({', '.join('?' * len(ids))})",
+            tuple(ids),
+        )
+        return {r[0]: {"id": r[0], "name": r[1]} for r in rows}
+    entity = ENTITIES.get(target)
+    if entity is None:
+        return {}
+    docs = entity.get(tx, ids, companies)
+    from taskyard.domain.query.fields import MODEL, PROJECT, TASK
+
+    spec = {"tasks": TASK, "projects": PROJECT, "models": MODEL}[target]
+    projection = proj.Projection(tuple(tuple(f.split(".")) for f in ("id", *fields)), (), False)
+    return {i: proj.apply(spec, projection, d) for i, (d, _) in docs.items()}
+
+
+def join_references(
+    tx: Tx,
+    spec: EntitySpec,
+    joins: dict[str, tuple[str, ...]],
+    docs: list[dict[str, Any]],
+    companies: tuple[str, ...],
+) -> None:
+    targets = {r.path: r.target for r in spec.references}
+    for path, fields in joins.items():
+        parts = path.split(".")
+        spots = [spot for doc in docs for spot in _ids_at(doc, parts)]
+        ids = sorted({container[key] for container, key in spots})
+        found = _lookup(tx, targets[path], ids, fields, companies) if ids else {}
+        for container, key in spots:
+            ref_id = container[key]
+            container[key] = found.get(ref_id, {"id": ref_id})
