@@ -1,0 +1,269 @@
+"""Tasks in the store: access-checked lookups, conditional field updates and the SQL the
+cleanup of reset/delete needs on the models, children and events of a task."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import orjson
+
+from taskyard import errors
+from taskyard.domain.identity import Identity
+from taskyard.store.db import Tx
+from taskyard.store.entities import TASKS
+
+Found = dict[str, tuple[dict[str, Any], int]]
+_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+def _marks(n: int) -> str:
+    return ", ".join("?" * n)
+
+
+# -- lookups ---------------------------------------------------------------------------------
+def get_readable(tx: Tx, task_id: str, identity: Identity) -> tuple[dict[str, Any], int] | None:
+    return TASKS.get(tx, [task_id], identity.readable_companies).get(task_id)
+
+
+def get_writable(
+    tx: Tx, ids: Sequence[str], identity: Identity, *, style: str = "company"
+) -> Found:
+    """The tasks, for a write: public ones → 403/21, missing ones → 400/101.
+
+    `style` picks the reference message of the calling endpoint: `company` (id + company),
+    `id` (update/edit) or `ids` (batches).
+    """
+    found = TASKS.get(tx, ids, identity.readable_companies)
+    public = [i for i in ids if i in found and found[i][0].get("company") == ""]
+    missing = [i for i in dict.fromkeys(ids) if i not in found]
+    if missing:
+        if style == "ids" or len(missing) > 1:
+            raise errors.invalid_task_id(ids=missing)
+        if style == "id":
+            raise errors.invalid_task_id(id=missing[0])
+        raise errors.invalid_task_id(id=missing[0], company=identity.company)
+    if public:
+        raise errors.public_write(public)
+    return found
+
+
+# -- writes ----------------------------------------------------------------------------------
+def _json(value: Any) -> str:
+    return orjson.dumps(value).decode()
+
+
+def _doc_expr(tx: Tx, sets: dict[str, Any], unset: Iterable[str]) -> tuple[str, list[Any]]:
+    """SQL for `doc` with top-level keys replaced (whole values) and others removed."""
+    params: list[Any] = []
+    expr = "doc"
+    unset = list(unset)
+    for key in list(sets) + unset:
+        if not _KEY.match(key):
+            raise ValueError(f"unsupported document key {key!r}")
+    if tx.dialect.is_postgres:
+        if sets:
+            expr = f"({expr} || ?::jsonb)"
+            params.append(_json(sets))
+        for key in unset:
+            expr = f"({expr} - ?::text)"
+            params.append(key)
+        return expr, params
+    if sets:
+        parts = []
+        for key, value in sets.items():
+            parts.append(f"'$.{key}', json(?)")
+            params.append(_json(value))
+        expr = f"json_set({expr}, {', '.join(parts)})"
+    if unset:
+        expr = f"json_remove({expr}, {', '.join(f'{chr(39)}$.{k}{chr(39)}' for k in unset)})"
+    return expr, params
+
+
+def update_fields(
+    tx: Tx,
+    task_id: str,
+    sets: dict[str, Any],
+    unset: Iterable[str] = (),
+    *,
+    expect_status: str | None = None,
+) -> str | None:
+    """One UPDATE of the given top-level fields (columns or doc keys); `unset` removes keys.
+
+    With `expect_status` the write happens only if the status is still that one. Returns the
+    task's project ("" when none) if a row was written, None otherwise.
+    """
+    assigns: list[str] = []
+    params: list[Any] = []
+    doc_sets: dict[str, Any] = {}
+    doc_unset: list[str] = []
+    for key, value in sets.items():
+        col = TASKS.by_field.get(key)
+        if col is None:
+            doc_sets[key] = value
+        elif col.kind == "json":
+            assigns.append(f"{col.name} = {tx.dialect.json_param()}")
+            params.append(_json(value if value is not None else []))
+        else:
+            assigns.append(f"{col.name} = ?")
+            params.append(value)
+    for key in unset:
+        col = TASKS.by_field.get(key)
+        if col is None:
+            doc_unset.append(key)
+        else:
+            assigns.append(f"{col.name} = NULL")
+    if doc_sets or doc_unset:
+        expr, doc_params = _doc_expr(tx, doc_sets, doc_unset)
+        assigns.append(f"doc = {expr}")
+        params.extend(doc_params)
+    sql = f"UPDATE tasks SET {', '.join(assigns)}, rev = rev + 1 WHERE id = ?"
+    params.append(task_id)
+    if expect_status is not None:
+        sql += " AND status = ?"
+        params.append(expect_status)
+    rows = tx.query(sql + " RETURNING project", params)
+    if not rows:
+        return None
+    return str(rows[0][0] or "")
+
+
+def touch_project(tx: Tx, project: str | None, now: str) -> None:
+    if project:
+        tx.execute("UPDATE projects SET last_update = ? WHERE id = ?", (now, project))
+
+
+def ping(tx: Tx, task_id: str, company: str, now: str) -> None:
+    """Liveness: one UPDATE of a column, no read, no error if the task is not there."""
+    tx.execute(
+        "UPDATE tasks SET last_update = ? WHERE id = ? AND company = ?", (now, task_id, company)
+    )
+
+
+def save_if(tx: Tx, doc: dict[str, Any], rev: int, status: str) -> bool:
+    """Write a whole document back if neither its rev nor its status changed since read."""
+    values, body = TASKS.to_row(doc)
+    sets = [
+        f"{c.name} = {tx.dialect.json_param() if c.kind == 'json' else '?'}"
+        for c in TASKS.columns
+        if c.field != "id"
+    ]
+    sets.append(f"doc = {tx.dialect.json_param()}")
+    params = [v for c, v in zip(TASKS.columns, values, strict=True) if c.field != "id"]
+    count = tx.execute(
+        f"UPDATE tasks SET {', '.join(sets)}, rev = rev + 1 "
+        "WHERE id = ? AND rev = ? AND status = ?",
+        (*params, body, doc["id"], rev, status),
+    )
+    return count == 1
+
+
+def move_to_trash(tx: Tx, doc: dict[str, Any], now: str) -> None:
+    tx.execute("DELETE FROM tasks_trash WHERE id = ?", (doc["id"],))
+    tx.execute(
+        f"INSERT INTO tasks_trash (id, company, deleted, doc) VALUES (?, ?, ?, "
+        f"{tx.dialect.json_param()})",
+        (doc["id"], doc.get("company", ""), now, _json(doc)),
+    )
+
+
+# -- references ------------------------------------------------------------------------------
+def project_in_company(tx: Tx, project: str, company: str) -> bool:
+    row = tx.query_one("SELECT 1 FROM projects WHERE id = ? AND company = ?", (project, company))
+    return row is not None
+
+
+def tasks_exist(tx: Tx, ids: Sequence[str], companies: Sequence[str]) -> set[str]:
+    if not ids:
+        return set()
+    rows = tx.query(
+        f"SELECT id FROM tasks WHERE id IN ({_marks(len(ids))}) "
+        f"AND company IN ({_marks(len(companies))})",
+        (*ids, *companies),
+    )
+    return {r[0] for r in rows}
+
+
+def models_exist(tx: Tx, ids: Sequence[str], companies: Sequence[str]) -> set[str]:
+    if not ids:
+        return set()
+    rows = tx.query(
+        f"SELECT id FROM models WHERE id IN ({_marks(len(ids))}) "
+        f"AND company IN ({_marks(len(companies))})",
+        (*ids, *companies),
+    )
+    return {r[0] for r in rows}
+
+
+# -- cleanup (§4.3) --------------------------------------------------------------------------
+def children(tx: Tx, task_ids: Sequence[str]) -> list[tuple[str, str]]:
+    """(id, status) of every task whose parent is one of `task_ids`."""
+    if not task_ids:
+        return []
+    rows = tx.query(
+        f"SELECT id, status FROM tasks WHERE parent IN ({_marks(len(task_ids))})", tuple(task_ids)
+    )
+    return [(r[0], r[1]) for r in rows]
+
+
+def reparent_children(tx: Tx, task_id: str, now: str) -> int:
+    return tx.execute(
+        "UPDATE tasks SET parent = ?, last_update = ?, rev = rev + 1 WHERE parent = ?",
+        (f"__DELETED__{task_id}", now, task_id),
+    )
+
+
+def task_models(tx: Tx, task_id: str, extra_ids: Sequence[str] = ()) -> list[tuple[str, bool, str]]:
+    """(id, ready, uri) of the models whose `task` is this task, plus `extra_ids`."""
+    sql = "SELECT id, ready, uri FROM models WHERE task = ?"
+    params: list[Any] = [task_id]
+    if extra_ids:
+        sql += f" OR id IN ({_marks(len(extra_ids))})"
+        params.extend(extra_ids)
+    return [(r[0], bool(r[1]), r[2] or "") for r in tx.query(sql, params)]
+
+
+def delete_models(tx: Tx, ids: Sequence[str]) -> int:
+    if not ids:
+        return 0
+    return tx.execute(f"DELETE FROM models WHERE id IN ({_marks(len(ids))})", tuple(ids))
+
+
+def detach_models(tx: Tx, ids: Sequence[str], task_id: str, now: str) -> int:
+    if not ids:
+        return 0
+    return tx.execute(
+        f"UPDATE models SET task = ?, last_update = ?, rev = rev + 1 "
+        f"WHERE id IN ({_marks(len(ids))})",
+        (f"__DELETED__{task_id}", now, *ids),
+    )
+
+
+def set_model_ready(tx: Tx, model_id: str, companies: Sequence[str], now: str) -> int:
+    """Mark a model ready (publish); returns 1 if it was a draft that is now ready."""
+    return tx.execute(
+        f"UPDATE models SET ready = TRUE, last_update = ?, rev = rev + 1 WHERE id = ? "
+        f"AND ready = FALSE AND company IN ({_marks(len(companies))})",
+        (now, model_id, *companies),
+    )
+
+
+def events_table_exists(tx: Tx) -> bool:
+    """Whether the events table exists yet (it arrives with migration 0003).
+
+    Asked per call (a catalog lookup): reset/delete are rare, and one process may serve
+    databases at different migration levels (tests)."""
+    if tx.dialect.is_postgres:
+        row = tx.query_one("SELECT to_regclass('events') IS NOT NULL")
+        return bool(row and row[0])
+    row = tx.query_one("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'events'")
+    return row is not None
+
+
+def delete_events(tx: Tx, task_ids: Sequence[str]) -> int:
+    if not task_ids or not events_table_exists(tx):
+        return 0
+    return tx.execute(
+        f"DELETE FROM events WHERE task IN ({_marks(len(task_ids))})", tuple(task_ids)
+    )
