@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import gzip
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
@@ -26,7 +27,9 @@ def get(path: str, method: str = "GET", **headers: str) -> tuple[int, dict[str, 
         "path": path,
         "headers": [(k.replace("_", "-").encode(), v.encode()) for k, v in headers.items()],
     }
-    asyncio.run(serve_web(scope, receive, send))
+    # Its own thread: the browser tests' Playwright keeps an event loop running in this one.
+    with ThreadPoolExecutor(1) as pool:
+        pool.submit(asyncio.run, serve_web(scope, receive, send)).result()
     start, body = sent
     return (
         start["status"],

@@ -151,9 +151,14 @@ export async function runAction(action, task, onChanged) {
     if (err.code !== 401) flash(`Cannot ${action.label.toLowerCase()}: ${err.message}`, "error");
     return false;
   }
-  flash(action.done, "ok");
-  if (action.after) action.after(task, reply);
-  else if (onChanged) await onChanged();
+  if (action.after) {
+    // Navigating clears the flash area, so the message goes on the page we land on.
+    action.after(task, reply);
+    flash(action.done, "ok");
+  } else {
+    flash(action.done, "ok");
+    if (onChanged) await onChanged();
+  }
   return true;
 }
 

@@ -52,12 +52,16 @@ export async function call(endpoint, body = {}) {
   return decode(resp, endpoint);
 }
 
-/** Like call() but resolves to null when the server lacks the endpoint (404) or refuses it. */
+/**
+ * Like call() but resolves to null when the server lacks the endpoint (404) or refuses it; for
+ * optional extras (names, user lists) that must never break a page. A 401 has already sent the
+ * user to the login page by then.
+ */
 export async function tryCall(endpoint, body = {}) {
   try {
     return await call(endpoint, body);
   } catch (e) {
-    if (e instanceof ApiError && e.code !== 401) return null;
+    if (e instanceof ApiError) return null;
     throw e;
   }
 }
