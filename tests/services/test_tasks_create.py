@@ -23,7 +23,8 @@ def test_reply_is_the_new_id_and_status_is_created(client: ApiClient) -> None:
         ({"name": "abc"}, "Validation error (error for field 'type'. field is required!)"),
         (
             {"name": 5, "type": "training"},
-            "Validation error (error for field 'name': ('value is wrong, expected type \"str\"', 5).)",
+            "Validation error (error for field 'name': "
+            "('value is wrong, expected type \"str\"', 5).)",
         ),
     ],
 )
