@@ -69,6 +69,12 @@ def build_select(query: CompiledQuery, is_postgres: bool) -> Sql:
     if query.search is not None:
         if query.search.empty:
             where = Sql("1=0")
+        elif table == "tasks" and query.order.natural and not is_postgres:
+            # Matches come out of the FTS table in rowid (= natural) order: a page stops
+            # after LIMIT matches instead of sorting them all.
+            join = Sql(f"JOIN {search.FTS_TABLE} ON {search.FTS_TABLE}.rowid = tasks.rowid")
+            cond = Sql(f"{search.FTS_TABLE} MATCH ?", (search.fts5_query(query.search),))
+            where = Sql(f"({where.text}) AND ({cond.text})", where.params + cond.params)
         elif table == "tasks":
             join, cond, score = search.match(
                 POSTGRES if is_postgres else SQLITE, query.search, query.order.text_score
@@ -81,7 +87,11 @@ def build_select(query: CompiledQuery, is_postgres: bool) -> Sql:
                 score = Sql("0")
     order_items = []
     order_params: list[Any] = []
-    for item in query.order.items:
+    items = query.order.items
+    if query.order.natural and not is_postgres:
+        # SQLite's natural order: the rowid (insertion order).
+        items = (f"{search.FTS_TABLE}.rowid" if join.text else f"{table}.rowid",)
+    for item in items:
         if "{score}" in item:
             order_items.append(item.replace("{score}", f"({score.text})"))
             order_params.extend(score.params)

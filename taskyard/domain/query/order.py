@@ -17,6 +17,7 @@ TEXT_SCORE = "@text_score"
 class OrderBy:
     items: tuple[str, ...]  # SQL ORDER BY items; "{score}" stands for the relevance expression
     text_score: bool  # the order uses the search relevance
+    natural: bool = False  # no order_by: the store's natural (insertion) order, then id
 
 
 def parse_order_by(value: Any) -> list[str]:
@@ -78,6 +79,9 @@ def compile_order(
             items.append(sql.order(expr, desc))
         elif kind in ("text", "datetime", "int", "bool"):
             items.append(sql.order(sql.text(ref), desc))
+        elif path.startswith("last_metrics."):
+            # Metric values are JSON numbers: one typed key sorts them numerically.
+            items.append(sql.order(sql.sort_value(ref), desc))
         elif spec.is_numeric(path):
             # Numbers (and numeric strings) first, in numeric order; then other text.
             items.append(sql.order(sql.number(ref), desc))
@@ -89,4 +93,4 @@ def compile_order(
             items.append(sql.order(expr, desc))
     if not seen_id:
         items.append(f"{spec.table}.id")
-    return OrderBy(tuple(items), text_score)
+    return OrderBy(tuple(items), text_score, natural=not order_by)

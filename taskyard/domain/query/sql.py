@@ -93,6 +93,9 @@ class SqlDialect(Protocol):
     def to_number(self, expr: str) -> str:
         """A text expression as a number if it spells one, else NULL."""
 
+    def sort_value(self, ref: Ref) -> str:
+        """The value with its JSON type for sorting (numbers numerically)."""
+
     def elements(self, ref: Ref) -> str:
         """A FROM source with one row per array element, its text in column `v`."""
 
@@ -136,6 +139,9 @@ class SqliteSql:
 
     def number(self, ref: Ref) -> str:
         return self.to_number(self.text(ref))
+
+    def sort_value(self, ref: Ref) -> str:
+        return self.text(ref)  # json_extract keeps numbers as numbers
 
     def to_number(self, expr: str) -> str:
         # Registered in store/sqlfuncs.py: REAL for numbers and numeric strings, else NULL.
@@ -204,9 +210,14 @@ class PostgresSql:
             )
         return self.to_number(f"({ref.col})::text")
 
+    def sort_value(self, ref: Ref) -> str:
+        return self.number(ref)
+
     def to_number(self, expr: str) -> str:
         return (
-            f"(CASE WHEN {expr} ~ '^\\s*[-+]?([0-9]+\\.?[0-9]*|\\.[0-9]+)([eE][-+]?[0-9]+)?\\s*$'"
+            # No "?" quantifiers: "?" is the parameter placeholder in our SQL.
+            f"(CASE WHEN {expr} ~ '^\\s*[-+]{{0,1}}([0-9]+\\.{{0,1}}[0-9]*|\\.[0-9]+)"
+            f"([eE][-+]{{0,1}}[0-9]+){{0,1}}\\s*$'"
             f" THEN ({expr})::double precision END)"
         )
 
