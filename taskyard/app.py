@@ -6,7 +6,8 @@ import asyncio
 import contextlib
 import logging
 import os
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
+from typing import Any
 
 import orjson
 
@@ -18,7 +19,7 @@ from taskyard.http.transport import Receive, Scope, Send, send_response
 from taskyard.web import serve as web
 
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
-BackgroundJob = Callable[[AppContext], Awaitable[None]]
+BackgroundJob = Callable[[AppContext], Coroutine[Any, Any, None]]
 
 # Long-running jobs started with the app (watchdog, cleanups); modules append to this list.
 BACKGROUND_JOBS: list[BackgroundJob] = []

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import click
 
-from taskyard.cli import cli
+from taskyard.cli.group import cli
 
 
 def _walk(command: click.Command, path: list[str]) -> list[tuple[list[str], click.Command]]:
