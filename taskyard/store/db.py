@@ -94,8 +94,9 @@ class Database:
 
     dialect: Dialect
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, durability: str = "normal") -> None:
         self.url = url
+        self.durability = durability  # "normal" or "full" (docs/durability.md)
         self._local = threading.local()
         if url.startswith(("postgresql://", "postgres://")):
             self.dialect = POSTGRES
@@ -115,9 +116,9 @@ class Database:
 
     def _open(self) -> Any:
         if self.dialect.is_postgres:
-            return _open_postgres(self.url)
+            return _open_postgres(self.url, self.durability)
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        return _open_sqlite(self.path)
+        return _open_sqlite(self.path, self.durability)
 
     def close(self) -> None:
         conn = getattr(self._local, "conn", None)
@@ -152,11 +153,12 @@ class Database:
         conn.execute("COMMIT")
 
 
-def _open_sqlite(path: Path) -> sqlite3.Connection:
+def _open_sqlite(path: Path, durability: str = "normal") -> sqlite3.Connection:
     conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=30)
     conn.execute("PRAGMA journal_mode=WAL")
-    # NORMAL in WAL mode never corrupts; a power loss may drop the last commits (docs/durability.md).
-    conn.execute("PRAGMA synchronous=NORMAL")
+    # NORMAL in WAL mode never corrupts; a power loss may drop the last commits. FULL also syncs
+    # the WAL at every commit: nothing acknowledged is lost, at some speed (docs/durability.md).
+    conn.execute("PRAGMA synchronous=FULL" if durability == "full" else "PRAGMA synchronous=NORMAL")
     conn.execute("PRAGMA foreign_keys=ON")
     conn.execute("PRAGMA busy_timeout=30000")
     conn.execute("PRAGMA cache_size=-65536")
@@ -168,7 +170,7 @@ def _open_sqlite(path: Path) -> sqlite3.Connection:
     return conn
 
 
-def _open_postgres(url: str) -> Any:
+def _open_postgres(url: str, durability: str = "normal") -> Any:
     import psycopg
     from psycopg.types.string import TextLoader
 
@@ -176,6 +178,9 @@ def _open_postgres(url: str) -> Any:
     # Read JSON back as text so both backends decode the same way (orjson).
     conn.adapters.register_loader("jsonb", TextLoader)
     conn.adapters.register_loader("json", TextLoader)
+    if durability == "full":
+        # Whatever the server's configuration, wait for the WAL flush before acknowledging.
+        conn.execute("SET synchronous_commit = on")
     return conn
 
 

@@ -13,5 +13,11 @@ def test_cli_reference_is_up_to_date() -> None:
 
 def test_every_command_is_documented() -> None:
     text = DOC.read_text()
-    for command in ["serve", "credentials create", "credentials revoke", "users create", "db upgrade"]:
+    for command in [
+        "serve",
+        "credentials create",
+        "credentials revoke",
+        "users create",
+        "db upgrade",
+    ]:
         assert f"## `taskyard {command}`" in text

@@ -5,7 +5,9 @@ from __future__ import annotations
 from tests.support import ApiClient
 
 
-def test_rows_of_one_company_are_invisible_to_another(client: ApiClient, other_client: ApiClient) -> None:
+def test_rows_of_one_company_are_invisible_to_another(
+    client: ApiClient, other_client: ApiClient
+) -> None:
     project = client.ok("projects.create", name="private-project", description="x")["id"]
     task = client.ok("tasks.create", name="private task", type="training", project=project)["id"]
 

@@ -39,7 +39,8 @@ def all_migrations() -> list[Migration]:
 def _ensure_table(db: Database) -> None:
     with db.write() as tx:
         tx.execute(
-            "CREATE TABLE IF NOT EXISTS schema_migrations (name TEXT PRIMARY KEY, applied TEXT NOT NULL)"
+            "CREATE TABLE IF NOT EXISTS schema_migrations"
+            " (name TEXT PRIMARY KEY, applied TEXT NOT NULL)"
         )
 
 
