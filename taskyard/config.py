@@ -18,6 +18,7 @@ class Settings:
     watchdog_interval_s: int = 60
     upgrade: bool = True
     log_level: str = "warning"
+    durability: str = "normal"  # normal | full (docs/durability.md)
 
     @property
     def db_url(self) -> str:
@@ -44,6 +45,7 @@ class Settings:
             "TASKYARD_WATCHDOG_TIMEOUT_S": str(self.watchdog_timeout_s),
             "TASKYARD_WATCHDOG_INTERVAL_S": str(self.watchdog_interval_s),
             "TASKYARD_LOG_LEVEL": self.log_level,
+            "TASKYARD_DURABILITY": self.durability,
         }
 
     @classmethod
@@ -59,4 +61,5 @@ class Settings:
             watchdog_timeout_s=int(env.get("TASKYARD_WATCHDOG_TIMEOUT_S", d.watchdog_timeout_s)),
             watchdog_interval_s=int(env.get("TASKYARD_WATCHDOG_INTERVAL_S", d.watchdog_interval_s)),
             log_level=env.get("TASKYARD_LOG_LEVEL", d.log_level),
+            durability=env.get("TASKYARD_DURABILITY", d.durability),
         )

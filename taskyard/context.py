@@ -18,7 +18,7 @@ class AppContext:
 
     @classmethod
     def open(cls, settings: Settings) -> AppContext:
-        db = Database(settings.db_url)
+        db = Database(settings.db_url, durability=settings.durability)
         token_secret = accounts.setting(db, "token_secret", secrets.token_urlsafe(48))
         db.close()  # this thread's connection; serving threads open their own
         return cls(settings, db, token_secret)

@@ -64,6 +64,13 @@ from taskyard.store import accounts
     show_default=True,
     type=click.Choice(["debug", "info", "warning", "error"]),
 )
+@click.option(
+    "--durability",
+    default="normal",
+    show_default=True,
+    type=click.Choice(["normal", "full"]),
+    help="full: sync every commit to disk (SQLite synchronous=FULL); see docs/durability.md.",
+)
 def serve(
     host: str,
     port: int,
@@ -75,6 +82,7 @@ def serve(
     watchdog_interval_s: int,
     upgrade: bool,
     log_level: str,
+    durability: str,
 ) -> None:
     """Run the server (SQLite in the data dir unless --db is given)."""
     import uvicorn
@@ -90,6 +98,7 @@ def serve(
         watchdog_interval_s,
         upgrade,
         log_level,
+        durability=durability,
     )
     data_dir.mkdir(parents=True, exist_ok=True)
     database = open_database(data_dir, db, upgrade=upgrade)

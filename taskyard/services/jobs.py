@@ -43,7 +43,7 @@ class JobRunner:
     def __init__(self, job: ClusterJob, settings: Settings, holder: str | None = None) -> None:
         self.job = job
         self.settings = settings
-        self.db = Database(settings.db_url)
+        self.db = Database(settings.db_url, durability=settings.durability)
         # A crashed SQLite holder is replaced after a few missed ticks.
         ttl = max(3 * job.interval_s(settings), 15.0)
         self.leader: Leadership = leadership(self.db, job.name, ttl, holder or new_holder())
