@@ -57,9 +57,9 @@ def _output_model(doc: dict[str, Any]) -> str | None:
 
 
 def _cleanup(
-    tx: Tx, doc: dict[str, Any], force: bool, delete_models: bool, now: str
-) -> tuple[cleanup.Plan, int, int, int]:
-    """Decide and apply the model/event cleanup; returns (plan, deleted, detached, events)."""
+    tx: Tx, doc: dict[str, Any], force: bool, delete_models: bool, now: str, urls: bool
+) -> tuple[cleanup.Plan, int, int, list[str]]:
+    """Decide and apply the model/event cleanup; returns (plan, deleted, detached, event urls)."""
     task_id = doc["id"]
     out_id = _output_model(doc)
     facts = store.task_models(tx, task_id, [out_id] if out_id else [])
@@ -68,8 +68,9 @@ def _cleanup(
     plan = cleanup.plan(task_id, store.children(tx, [task_id]), own, out_fact, force)
     deleted = store.delete_models(tx, plan.delete_models) if delete_models else 0
     detached = store.detach_models(tx, plan.detach_models, task_id, now)
-    events = store.delete_events(tx, [task_id])
-    return plan, deleted, detached, events
+    event_urls = store.event_urls(tx, [task_id]) if urls else []
+    store.delete_events(tx, [task_id])
+    return plan, deleted, detached, event_urls
 
 
 def _artifact_urls(artifacts: list[dict[str, Any]]) -> list[str]:
@@ -89,7 +90,9 @@ def reset(call: Call) -> dict[str, Any]:
         if current == states.PUBLISHED and not force:
             raise errors.invalid_task_status(task_id=req.task, status=current)
         states.check(current, states.CREATED, force)
-        plan, deleted, _, _ = _cleanup(tx, doc, force, req.delete_output_models is not False, now)
+        plan, deleted, _, event_urls = _cleanup(
+            tx, doc, force, req.delete_output_models is not False, now, bool(req.return_file_urls)
+        )
         sets = status_fields(identity, now, states.CREATED, "reset", "reset")
         execution = dict(doc.get("execution") or {})
         artifacts = execution.get("artifacts") or []
@@ -125,7 +128,7 @@ def reset(call: Call) -> dict[str, Any]:
     if req.return_file_urls:
         urls = {
             "model_urls": plan.model_urls,
-            "event_urls": [],
+            "event_urls": event_urls,
             "artifact_urls": _artifact_urls(removed),
         }
     return {
@@ -156,8 +159,8 @@ def delete(call: Call) -> dict[str, Any]:
                 expected=states.CREATED,
                 current=status,
             )
-        plan, deleted, detached, _ = _cleanup(
-            tx, doc, force, req.delete_output_models is not False, now
+        plan, deleted, detached, event_urls = _cleanup(
+            tx, doc, force, req.delete_output_models is not False, now, bool(req.return_file_urls)
         )
         children = store.reparent_children(tx, req.task, now)
         if req.move_to_trash:
@@ -177,7 +180,7 @@ def delete(call: Call) -> dict[str, Any]:
             artifacts = (doc.get("execution") or {}).get("artifacts") or []
             reply["urls"] = {
                 "model_urls": plan.model_urls,
-                "event_urls": [],
+                "event_urls": event_urls,
                 "artifact_urls": _artifact_urls(artifacts),
             }
     return reply

@@ -267,3 +267,15 @@ def delete_events(tx: Tx, task_ids: Sequence[str]) -> int:
     return tx.execute(
         f"DELETE FROM events WHERE task IN ({_marks(len(task_ids))})", tuple(task_ids)
     )
+
+
+def event_urls(tx: Tx, task_ids: Sequence[str]) -> list[str]:
+    """The file URLs of the tasks' events (debug images), for `return_file_urls`."""
+    if not task_ids or not events_table_exists(tx):
+        return []
+    rows = tx.query(
+        f"SELECT DISTINCT url FROM events WHERE task IN ({_marks(len(task_ids))}) "
+        "AND url IS NOT NULL AND url <> '' ORDER BY url",
+        tuple(task_ids),
+    )
+    return [r[0] for r in rows]

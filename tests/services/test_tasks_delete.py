@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import pytest
+
+from taskyard.store import tasks as store
 from taskyard.store.db import Database
 from tests.services.tasks_support import add_model, get, model_row, new_task, task_in
 from tests.support import ApiClient
@@ -74,3 +77,21 @@ def test_move_to_trash_keeps_a_copy(client: ApiClient, db: Database) -> None:
     client.ok("tasks.delete", task=other)
     with db.read() as tx:
         assert tx.query_one("SELECT 1 FROM tasks_trash WHERE id = ?", (other,)) is None
+
+
+def test_events_are_deleted_and_their_urls_returned(client: ApiClient, db: Database) -> None:
+    task = new_task(client)
+    company = get(client, task)["company"]
+    with db.write() as tx:
+        if not store.events_table_exists(tx):
+            pytest.skip("no events table yet")
+        tx.execute(
+            "INSERT INTO events (company, task, type, timestamp, url, payload) "
+            "VALUES (?, ?, 'training_debug_image', 0, 'http://f/i.png', "
+            f"{tx.dialect.json_param()})",
+            (company, task, "{}"),
+        )
+    data = client.ok("tasks.delete", task=task, return_file_urls=True)
+    assert data["urls"]["event_urls"] == ["http://f/i.png"]
+    with db.read() as tx:
+        assert tx.query_one("SELECT 1 FROM events WHERE task = ?", (task,)) is None
