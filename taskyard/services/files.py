@@ -29,7 +29,8 @@ from taskyard.http import auth, envelope
 from taskyard.http.api import register_raw
 from taskyard.http.transport import CORS, Receive, Scope, Send, header_map, send_response
 
-PREFIX = "/files/"
+ROOT = "/files"
+PREFIX = ROOT + "/"
 CHUNK = 1024 * 1024
 
 
@@ -140,7 +141,8 @@ class _MultipartUpload:
         name = options.get(b"name") or options.get(b"filename")
         if not name:
             raise FilesError(400, "Multipart part without a name")
-        rel = "/".join(p for p in (self.base, name.decode("utf-8")) if p)
+        # The SDK sends the object name with a leading slash (`/project/t.<id>/…`).
+        rel = "/".join(p for p in (self.base, name.decode("utf-8").lstrip("/")) if p)
         self.writer = _Writer(resolve(self.app, self.company, rel))
         self.stored.append(rel)
 
@@ -238,7 +240,11 @@ async def handle(app: AppContext, scope: Scope, receive: Receive, send: Send) ->
     if method == "OPTIONS":
         await send_response(send, 200, b"", b"text/plain")
         return
-    rel = unquote(scope["path"][len(PREFIX) :]) if scope["path"] != "/files" else ""
+    path: str = scope["path"]
+    if path != ROOT and not path.startswith(PREFIX):
+        await send_response(send, 404, _reply(404, f"Invalid request path {path}"))
+        return
+    rel = unquote(path[len(PREFIX) :])
     headers = header_map(scope)
     try:
         identity = auth.authenticate(app, headers)
@@ -272,4 +278,5 @@ def delete_paths(app: AppContext, company: str, paths: list[str]) -> int:
     return count
 
 
-register_raw(PREFIX, handle)
+# The SDK posts to the files host itself (`<server>/files`, no trailing slash).
+register_raw(ROOT, handle)

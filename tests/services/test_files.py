@@ -64,3 +64,12 @@ def test_path_traversal_is_refused(client: ApiClient, server: LiveServer) -> Non
         assert r.status_code == 400
         assert http.put("/files/a/%2E%2E/%2E%2E/b.txt", content=b"x").status_code == 400
         assert http.get("/files/a//b").status_code == 400
+
+
+def test_sdk_form_post_to_the_host_without_slash(client: ApiClient, server: LiveServer) -> None:
+    """The SDK posts to `<files host>` itself, naming the field `/<project>/<task>/…`."""
+    name = "/proj/t.1/artifacts/a/a.json"
+    with httpx.Client(base_url=server.url, headers=_token(client)) as http:
+        r = http.post("/files", files={name: (name, b"{}")})
+        assert r.status_code == 200
+        assert http.get("/files/proj/t.1/artifacts/a/a.json").content == b"{}"

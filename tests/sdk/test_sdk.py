@@ -1,0 +1,129 @@
+"""Acceptance (issue 5): the real clearml SDK works unchanged against taskyard.
+
+Every scenario runs at the SDK's default API version (2.23) and capped with
+CLEARML_FORCE_MAX_API_VERSION at 2.9, 2.13 and 2.20. Server state is checked through the API,
+not through the SDK's own caches.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from typing import Any
+
+import httpx
+
+from tests.sdk.conftest import FAST_CLOSE, Sdk
+from tests.support import ApiClient
+
+
+def _md5(text: str) -> str:
+    return hashlib.md5(text.encode()).hexdigest()
+
+
+def _task(api: ApiClient, task_id: str) -> dict[str, Any]:
+    task: dict[str, Any] = api.ok("tasks.get_by_id", task=task_id)["task"]
+    return task
+
+
+def _expected_version(sdk: Sdk) -> str:
+    return sdk.version or "2.23"
+
+
+def test_init_report_artifact_close_then_read_back(sdk: Sdk, api: ApiClient) -> None:
+    run = sdk.run("init_report_close.py", SCENARIO_TASK="train")
+    res = run.result
+    assert res["api_version"] == _expected_version(sdk)
+    assert res["uploaded"] is True
+    values: list[float] = res["values"]
+    task = _task(api, res["id"])
+
+    assert task["status"] == "completed"
+    assert task["name"] == "train"
+    general = task["hyperparams"]["General"]
+    assert (general["lr"]["value"], general["epochs"]["value"]) == ("0.1", "3")
+    assert general["optimizer"]["value"] == "adam"
+    assert task["runtime"]["CLEARML VERSION"].startswith("clearml-")
+    assert task["script"]["entry_point"] == "init_report_close.py"
+    assert "report_scalar" in task["script"]["diff"]
+    assert task["last_iteration"] == len(values) - 1
+    train = task["last_metrics"][_md5("loss")][_md5("train")]
+    assert (train["metric"], train["variant"]) == ("loss", "train")
+    assert train["value"] == values[-1]
+    assert (train["min_value"], train["max_value"]) == (min(values), max(values))
+    val = task["last_metrics"][_md5("loss")][_md5("val")]
+    assert val["value"] == values[-1] * 2
+
+    (artifact,) = [a for a in task["execution"]["artifacts"] if a["key"] == "stats"]
+    assert artifact["uri"].startswith(f"{sdk.server.url}/files/")
+    token = api.ok("auth.login")["token"]
+    download = httpx.get(artifact["uri"], headers={"Authorization": f"Bearer {token}"})
+    assert download.status_code == 200
+    assert download.json() == {"a": 1, "b": [1, 2]}
+
+    # Reading back through the SDK (another process).
+    sdk.config = FAST_CLOSE
+    read = sdk.run("read_tasks.py", SCENARIO_TASK="train", TASK_ID=res["id"]).result
+    assert read["by_id"] == [res["id"], "train", "completed"]
+    assert read["by_name"] == res["id"]
+    assert read["params"]["General/lr"] == "0.1"
+    assert read["artifacts"]["stats"] == artifact["uri"]
+    assert read["scalars"]["loss"]["train"]["x"] == list(range(len(values)))
+    assert read["scalars"]["loss"]["train"]["y"] == values
+    assert read["scalars"]["loss"]["val"]["y"] == [v * 2 for v in values]
+    assert read["completed"] == [res["id"]]
+    assert read["created"] == []
+    (queried,) = read["queried"]
+    assert queried["id"] == res["id"] and queried["status"] == "completed"
+    assert queried["last_update"]
+    assert any("a line of text from the script" in line for line in read["log"])
+
+
+def test_create_mark_reset_clone_set_parameters_delete(sdk: Sdk, api: ApiClient) -> None:
+    sdk.config = FAST_CLOSE
+    res = sdk.run("lifecycle.py").result
+    assert res["api_version"] == _expected_version(sdk)
+    assert res["statuses"] == ["created", "in_progress", "stopped", "failed", "created"]
+    assert _task(api, res["id"])["status"] == "created"
+    assert res["clone"] != res["id"]
+    assert res["clone_parent"] == res["id"]
+    assert res["clone_params"]["Args/lr"] == "0.2"
+    assert res["clone_params"]["Args/batch"] == "32"
+    assert res["deleted"] is True
+    assert api.call("tasks.get_by_id", task=res["clone"]).code == (400, 101)
+
+
+def test_running_script_stopped_from_outside_exits(sdk: Sdk, api: ApiClient) -> None:
+    proc = sdk.start("run_until_stopped.py", SCENARIO_MAX_S="60")
+    try:
+        assert proc.stdout is not None
+        task_id = ""
+        for line in proc.stdout:
+            if line.startswith("TASK "):
+                task_id = line.split()[1]
+                break
+        assert task_id, proc.stderr.read() if proc.stderr else ""
+        deadline = time.monotonic() + 30
+        while _task(api, task_id)["status"] != "in_progress":
+            assert time.monotonic() < deadline, _task(api, task_id)
+            time.sleep(0.2)
+        api.ok("tasks.stop", task=task_id)
+        code = proc.wait(timeout=45)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        proc.communicate()
+    assert code != 3, "the script ran to its end: the stop never reached it"
+    assert _task(api, task_id)["status"] == "stopped"
+
+
+def test_second_init_with_same_project_and_name_reuses_the_task(sdk: Sdk, api: ApiClient) -> None:
+    sdk.config = FAST_CLOSE
+    first = sdk.run("init_close.py", SCENARIO_TASK="again").result
+    second = sdk.run("init_close.py", SCENARIO_TASK="again").result
+    assert second["id"] == first["id"]
+    assert second["api_version"] == _expected_version(sdk)
+    assert _task(api, first["id"])["status"] == "completed"
+    tasks = api.ok("tasks.get_all", name="^again$", only_fields=["id", "project"])["tasks"]
+    project = _task(api, first["id"])["project"]
+    assert [t["id"] for t in tasks if t.get("project") == project] == [first["id"]]
