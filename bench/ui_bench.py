@@ -19,10 +19,11 @@ from __future__ import annotations
 import argparse
 import base64
 import json
+import shutil
 import statistics
+import subprocess
 import sys
 import time
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +34,7 @@ from bench.servers import free_port, taskyard_server
 ROOT = Path(__file__).resolve().parent.parent
 WORK = ROOT / "bench" / ".work" / "ui"
 RESULTS = ROOT / "bench" / "results" / "ui.md"
+# Only for the server's first account; the benchmark logs in as the loader's user.
 ACCESS, SECRET = "UIBENCHACCESSKEY01", "ui-bench-secret-0123456789"
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -44,14 +46,13 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
-PROJECT = "ui-bench-100k"
 SERIES_TASK = "ui-bench 100k-point series"
 RUNS = 7
 
 
 class Api:
-    def __init__(self, url: str) -> None:
-        auth = base64.b64encode(f"{ACCESS}:{SECRET}".encode()).decode()
+    def __init__(self, url: str, access: str, secret: str) -> None:
+        auth = base64.b64encode(f"{access}:{secret}".encode()).decode()
         self.http = httpx.Client(
             base_url=url, timeout=300, headers={"Authorization": f"Basic {auth}"}
         )
@@ -74,65 +75,29 @@ class Api:
             raise RuntimeError(f"{endpoint}: {r.text[:300]}")
 
 
-def find_project(api: Api, name: str) -> str | None:
-    found = api("projects.get_all", name=f"^{name}$", only_fields=["id"])["projects"]
-    return found[0]["id"] if found else None
-
-
-def count_tasks(api: Api, project: str, want: int) -> int:
-    """Tasks in the project, at least up to `want` (no count endpoint needed): one call when
-    the population is complete, a scan by pages otherwise."""
-    last = max(0, want - 1) // 500
-    rows = api("tasks.get_all_ex", project=[project], only_fields=["id"], page=last, page_size=500)
-    if len(rows["tasks"]) > (want - 1) % 500:
-        return want
-    n = page = 0
-    while True:
-        got = api(
-            "tasks.get_all_ex", project=[project], only_fields=["id"], page=page, page_size=500
-        )
-        n += len(got["tasks"])
-        if len(got["tasks"]) < 500:
-            return n
-        page += 1
-
-
-def populate_tasks(api: Api, url: str, n: int) -> str:
-    project = (
-        find_project(api, PROJECT)
-        or api("projects.create", name=PROJECT, description="UI benchmark")["id"]
-    )
-    have = count_tasks(api, project, n)
-    if have >= n:
-        print(f"reusing {have} tasks in {PROJECT}")
-        return str(project)
-    loader = ROOT / "bench" / "load_tasks.py"
-    if loader.exists():
-        print(
-            f"note: {loader.name} exists; this bench still fills through the API for independence"
-        )
-    print(f"creating {n - have} tasks through the API …", flush=True)
-    t0 = time.perf_counter()
-    types = ["training", "testing", "inference", "data_processing"]
-
-    def create(i: int) -> None:
-        api(
-            "tasks.create",
-            name=f"bench run {i:06d}",
-            type=types[i % len(types)],
-            project=project,
-            tags=[f"g{i % 10}"],
-            comment=f"benchmark row {i}",
-            hyperparams={
-                "Args": {"lr": {"section": "Args", "name": "lr", "value": str((i % 97) / 1000)}}
-            },
-        )
-
-    with ThreadPoolExecutor(8) as pool:
-        for done, _ in enumerate(pool.map(create, range(have, n)), start=have + 1):
-            if done % 10000 == 0:
-                print(f"  {done} tasks ({time.perf_counter() - t0:.0f} s)", flush=True)
-    return str(project)
+def load_population(n: int) -> dict[str, Any]:
+    """The 100k-task project, made by bench/load_tasks.py (straight into the database) once and
+    reused while the count matches; returns the loader's LOADED record."""
+    record = WORK / "loaded.json"
+    if record.exists():
+        info: dict[str, Any] = json.loads(record.read_text())
+        if info.get("count") == n:
+            print(f"reusing {n:,} loaded tasks in {WORK / 'data'}")
+            return info
+    shutil.rmtree(WORK / "data", ignore_errors=True)
+    print(f"loading {n:,} tasks with bench/load_tasks.py …", flush=True)
+    argv = [sys.executable, "-m", "bench.load_tasks", "--count", str(n), "--projects", "1"]
+    out = subprocess.run(
+        [*argv, "--data-dir", str(WORK / "data")],
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+    line = next(ln for ln in out.splitlines() if ln.startswith("LOADED "))
+    info = json.loads(line[len("LOADED ") :])
+    record.write_text(json.dumps(info))
+    return info
 
 
 def populate_series(api: Api, project: str, points: int) -> str:
@@ -187,7 +152,9 @@ def mark(page: Any, name: str) -> float:
     return float(page.evaluate(f"performance.getEntriesByName({json.dumps(name)})[0].startTime"))
 
 
-def measure(url: str, project: str, series_task: str) -> dict[str, Any]:
+def measure(
+    url: str, creds: tuple[str, str], project: str, info_user: str, series_task: str
+) -> dict[str, Any]:
     from playwright.sync_api import sync_playwright
 
     out: dict[str, Any] = {}
@@ -197,20 +164,40 @@ def measure(url: str, project: str, series_task: str) -> dict[str, Any]:
         context.add_init_script(LONGTASK_OBSERVER)
         page = context.new_page()
         page.goto("/login")
-        page.fill("#access-key", ACCESS)
-        page.fill("#secret-key", SECRET)
+        page.fill("#access-key", creds[0])
+        page.fill("#secret-key", creds[1])
         page.click("#login-form button[type=submit]")
         page.wait_for_selector("#projects-table, .empty")
 
-        views = {
-            "newest first (default)": "",
-            "sorted by name": "?sort=name",
-            "sorted by hyperparameter Args/lr": "?sort=-hyperparams.Args.lr.value",
-            "filtered: type testing + tag g3": "?type=testing&tags=g3",
-            "full-text search": "?q=row",
-            "page 100": "?page=100",
-        }
-        for label, query in views.items():
+        default_cols = None
+        with_cols = json.dumps(
+            [
+                *({"kind": "field", "key": k} for k in ("name", "type", "status", "user", "tags")),
+                {"kind": "field", "key": "last_update"},
+                {"kind": "hp", "section": "Args", "name": "lr"},
+                {"kind": "metric", "metric": "loss", "variant": "val"},
+            ]
+        )
+        views = [
+            ("newest first (default)", "", default_cols),
+            ("sorted by name", "?sort=name", default_cols),
+            ("status completed + tag best", "?status=completed&tags=best", default_cols),
+            ("type testing, user filter", "?type=testing&user=" + info_user, default_cols),
+            ("full-text search 'cosine'", "?q=cosine", default_cols),
+            ("page 100 (rows 5001-5050)", "?page=100", default_cols),
+            (
+                "+ Args/lr, loss/val columns, sorted by loss/val",
+                "?sort=-last_metrics.loss.val.value",
+                with_cols,
+            ),
+            ("+ same columns, sorted by Args/lr", "?sort=hyperparams.Args.lr.value", with_cols),
+        ]
+        for label, query, cols in views:
+            key = f"taskyard.columns.{project}"
+            if cols:
+                page.evaluate("([k, v]) => localStorage.setItem(k, v)", [key, cols])
+            else:
+                page.evaluate("(k) => localStorage.removeItem(k)", key)
             times = []
             for _ in range(RUNS):
                 page.goto(f"/projects/{project}{query}")
@@ -222,6 +209,8 @@ def measure(url: str, project: str, series_task: str) -> dict[str, Any]:
                 "first_ms": times[0],
                 "rows": rows,
             }
+            if label.startswith("+ Args"):
+                page.screenshot(path=str(WORK / "first_page.png"))
 
         series = []
         for _ in range(3):
@@ -282,15 +271,20 @@ def main() -> int:
         print(f"needs {CHROMIUM} (apt-get install chromium)")
         return 2
     WORK.mkdir(parents=True, exist_ok=True)
+    info = load_population(args.tasks)
     port = free_port()
     server = taskyard_server(WORK / "data", port, ACCESS, SECRET, None, None, WORK / "serve.log")
     server.start()
     try:
         url = f"http://127.0.0.1:{port}"
-        api = Api(url)
-        project = populate_tasks(api, url, args.tasks)
+        creds = (info["access_key"], info["secret_key"])
+        api = Api(url, *creds)
+        project = str(info["projects"][0])
         series_task = populate_series(api, project, args.points)
-        res = measure(url, project, series_task)
+        first = api("tasks.get_all_ex", project=[project], only_fields=["user"], page_size=1)
+        user = first["tasks"][0]["user"]
+        user_id = str(user["id"] if isinstance(user, dict) else user)
+        res = measure(url, creds, project, user_id, series_task)
     finally:
         server.stop()
     text = table(res, args.tasks, args.points)

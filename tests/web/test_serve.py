@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from taskyard.web.serve import is_web_path, serve_web
+from taskyard.web.serve import is_web_path, serve_web, static_version
 
 
 def get(path: str, method: str = "GET", **headers: str) -> tuple[int, dict[str, str], bytes]:
@@ -66,7 +66,18 @@ def test_every_page_route_serves_the_app() -> None:
     status, headers, body = get("/projects/p1/experiments/t1/output/log")
     assert status == 200
     assert headers["content-type"].startswith("text/html")
-    assert b'<script type="module" src="/static/js/app.js">' in body
+    version = static_version()
+    assert f'<script type="module" src="/static/v-{version}/js/app.js">'.encode() in body
+    assert headers["cache-control"] == "no-cache"
+
+
+def test_versioned_files_are_cached_for_good_and_stale_versions_are_not() -> None:
+    _, headers, body = get(f"/static/v-{static_version()}/js/api.js")
+    assert headers["cache-control"].endswith("immutable")
+    assert b"export async function call" in body
+    status, headers, _ = get("/static/v-000000000000/js/api.js")
+    assert status == 200
+    assert headers["cache-control"] == "no-cache"
 
 
 def test_static_files_have_their_type_and_compress() -> None:

@@ -8,8 +8,8 @@ export const SAMPLES = 2000;
 const PALETTE = ["#2d6cdf", "#e4572e", "#17a589", "#a05ad8", "#f0a202", "#d6336c", "#3d9970", "#6c757d", "#0aa1c9", "#8d6e63"];
 
 export async function ensureUPlot() {
-  loadStyle("/static/vendor/uPlot.min.css");
-  await loadScript("/static/vendor/uPlot.iife.min.js");
+  loadStyle(new URL("../vendor/uPlot.min.css", import.meta.url).href);
+  await loadScript(new URL("../vendor/uPlot.iife.min.js", import.meta.url).href);
   return window.uPlot;
 }
 

@@ -3,7 +3,7 @@
 import { h, clear, loadScript } from "./dom.js";
 
 export async function ensurePlotly() {
-  await loadScript("/static/vendor/plotly-cartesian.min.js");
+  await loadScript(new URL("../vendor/plotly-cartesian.min.js", import.meta.url).href);
   return window.Plotly;
 }
 

@@ -22,14 +22,12 @@ export async function tasksView(main, ctx) {
   let fetchSeq = 0;
 
   setCrumbs([{ text: "Projects", href: "/" }, { text: allProjects ? "All tasks" : "…" }]);
-  if (!allProjects) {
-    // Not awaited: the table must not wait for the project's name.
-    tryCall("projects.get_by_id", { project }).then((d) => {
-      if (!ctx.alive()) return;
-      const name = (d && d.project && d.project.name) || project;
-      setCrumbs([{ text: "Projects", href: "/" }, { text: name }]);
-      title.textContent = name;
-    });
+  async function loadProjectName() {
+    const d = await tryCall("projects.get_by_id", { project });
+    if (!ctx.alive()) return;
+    const name = (d && d.project && d.project.name) || project;
+    setCrumbs([{ text: "Projects", href: "/" }, { text: name }]);
+    title.textContent = name;
   }
 
   const title = h("h1", null, allProjects ? "All tasks" : "Tasks");
@@ -258,8 +256,12 @@ export async function tasksView(main, ctx) {
   }
 
   buildFilters();
+  // The rows' request goes out first: the server answers in arrival order, and the project's
+  // name and the user list can wait for it.
+  const rows = load();
+  if (!allProjects) loadProjectName();
   loadUsers();
-  await load();
+  await rows;
   return () => clearTimeout(timer);
 }
 
