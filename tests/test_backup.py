@@ -88,8 +88,10 @@ def _contents(url: str) -> tuple[dict[str, str], dict[str, int]]:
     db = Database(url)
     try:
         with db.read() as tx:
-            names = dict(tx.query("SELECT id, name FROM tasks"))  # type: ignore[arg-type]
-            events = dict(tx.query("SELECT task, COUNT(*) FROM events GROUP BY task"))  # type: ignore[arg-type]
+            names: dict[str, str] = {r[0]: r[1] for r in tx.query("SELECT id, name FROM tasks")}
+            events: dict[str, int] = {
+                r[0]: r[1] for r in tx.query("SELECT task, COUNT(*) FROM events GROUP BY task")
+            }
     finally:
         db.close()
     return names, events

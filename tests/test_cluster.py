@@ -255,7 +255,7 @@ def test_watchdog_runs_in_exactly_one_process(cluster: Cluster) -> None:
 
         def stopped() -> bool:
             task = other.ok("tasks.get_by_id", task=silent)["task"]
-            return task["status"] == "stopped" and task.get("status_reason") == REASON
+            return bool(task["status"] == "stopped" and task.get("status_reason") == REASON)
 
         assert _wait(stopped)
     finally:

@@ -52,7 +52,7 @@ def fresh_db(backend: str, tmp_path: Path) -> Iterator[Database]:
 
 def _task(db: Database, status: str, last_update: datetime, project: str | None = None) -> str:
     task_id = new_id()
-    doc = {
+    doc: dict[str, object] = {
         "id": task_id,
         "company": "c1",
         "name": f"t-{status}",
