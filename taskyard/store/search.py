@@ -87,13 +87,27 @@ def fts5_query(query: TextQuery) -> str:
 
 # -- PostgreSQL ----------------------------------------------------------------------------------
 
+def _pg_words(expr: str) -> str:
+    # The PostgreSQL parser keeps URLs, paths and file names as single tokens; split on every
+    # non-alphanumeric character instead, as the SQLite tokenizer does.
+    return f"regexp_replace({expr}, '[^[:alnum:]]+', ' ', 'g')"
+
+
 PG_TSVECTOR = (
-    "(setweight(to_tsvector('english'::regconfig, coalesce(tasks.name, '') || ' ' || tasks.id"
-    " || ' ' || coalesce(tasks.comment, '') || ' ' || coalesce(tasks.doc #>> '{report}', '')), 'A')"
+    "(setweight(to_tsvector('english'::regconfig, "
+    + _pg_words(
+        "coalesce(tasks.name, '') || ' ' || tasks.id || ' ' || coalesce(tasks.comment, '')"
+        " || ' ' || coalesce(tasks.doc #>> '{report}', '')"
+    )
+    + "), 'A')"
     " || setweight(to_tsvector('english'::regconfig, coalesce(tasks.doc -> 'models', '{}'::jsonb)),"
     " 'B')"
-    " || setweight(to_tsvector('english'::regconfig, coalesce(tasks.doc #>> '{script,repository}',"
-    " '') || ' ' || coalesce(tasks.doc #>> '{script,entry_point}', '')), 'D'))"
+    " || setweight(to_tsvector('english'::regconfig, "
+    + _pg_words(
+        "coalesce(tasks.doc #>> '{script,repository}', '') || ' ' ||"
+        " coalesce(tasks.doc #>> '{script,entry_point}', '')"
+    )
+    + "), 'D'))"
 )
 
 

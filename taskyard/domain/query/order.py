@@ -71,7 +71,9 @@ def compile_order(
         if kind in ("text", "datetime") and first_ascending:
             expr = sql.text(ref)
             items.append(f"CASE WHEN {expr} IS NULL OR {expr} = '' THEN 1 ELSE 0 END")
-            items.append(f"{expr} ASC")
+            items.append(f"{sql.binary(expr) if kind == 'text' else expr} ASC")
+        elif kind == "text":
+            items.append(sql.order(sql.binary(sql.text(ref)), desc))
         elif kind == "array":
             expr = sql.text(ref)
             if first_ascending:
@@ -85,12 +87,12 @@ def compile_order(
         elif spec.is_numeric(path):
             # Numbers (and numeric strings) first, in numeric order; then other text.
             items.append(sql.order(sql.number(ref), desc))
-            items.append(sql.order(sql.text(ref), desc))
+            items.append(sql.order(sql.binary(sql.text(ref)), desc))
         else:
             expr = sql.text(ref)
             if first_ascending:
                 items.append(f"CASE WHEN {expr} IS NULL OR {expr} = '' THEN 1 ELSE 0 END")
-            items.append(sql.order(expr, desc))
+            items.append(sql.order(sql.binary(expr), desc))
     if not seen_id:
         items.append(f"{spec.table}.id")
     return OrderBy(tuple(items), text_score, natural=not order_by)

@@ -96,6 +96,9 @@ class SqlDialect(Protocol):
     def sort_value(self, ref: Ref) -> str:
         """The value with its JSON type for sorting (numbers numerically)."""
 
+    def binary(self, expr: str) -> str:
+        """Text compared byte-wise (code point order), as SQLite and the reference do."""
+
     def elements(self, ref: Ref) -> str:
         """A FROM source with one row per array element, its text in column `v`."""
 
@@ -142,6 +145,9 @@ class SqliteSql:
 
     def sort_value(self, ref: Ref) -> str:
         return self.text(ref)  # json_extract keeps numbers as numbers
+
+    def binary(self, expr: str) -> str:
+        return expr
 
     def to_number(self, expr: str) -> str:
         # Registered in store/sqlfuncs.py: REAL for numbers and numeric strings, else NULL.
@@ -212,6 +218,9 @@ class PostgresSql:
 
     def sort_value(self, ref: Ref) -> str:
         return self.number(ref)
+
+    def binary(self, expr: str) -> str:
+        return f'{expr} COLLATE "C"'
 
     def to_number(self, expr: str) -> str:
         return (
