@@ -32,7 +32,7 @@ from taskyard.errors import ApiError
             ],
             [
                 "CASE WHEN tasks.name IS NULL OR tasks.name = '' THEN 1 ELSE 0 END",
-                "tasks.name ASC",
+                'tasks.name COLLATE "C" ASC',  # code point order, as SQLite
                 "tasks.id",
             ],
         ),
