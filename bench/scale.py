@@ -409,17 +409,25 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--seconds", type=float, default=15)
     parser.add_argument("--configs", default="sqlite:1,sqlite:2,postgres:1,postgres:2")
+    parser.add_argument("--prepare-only", action="store_true", help="load and copy, then stop")
     args = parser.parse_args()
 
     sqlite_url, info = prepare_sqlite(args.tasks)
     pg_url, copy_seconds = prepare_postgres(args.tasks, sqlite_url)
+    if args.prepare_only:
+        if copy_seconds is not None:
+            info["copy_seconds"] = round(copy_seconds, 1)
+            (WORK / f"sqlite-{args.tasks}" / "loaded.json").write_text(json.dumps(info))
+        return
     results: dict[str, Any] = {
         "tasks": args.tasks,
         "date": time.strftime("%Y-%m-%d"),
         "machine": f"{os.cpu_count()} cores shared with other jobs "
         f"(load average {os.getloadavg()[0]:.0f} at start)",
         "load_seconds": info.get("total_seconds"),
-        "copy_seconds": round(copy_seconds, 1) if copy_seconds is not None else None,
+        "copy_seconds": round(copy_seconds, 1)
+        if copy_seconds is not None
+        else info.get("copy_seconds"),
         "clients": args.clients,
         "n": args.n,
         "seconds": args.seconds,

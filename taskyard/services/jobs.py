@@ -93,7 +93,8 @@ def stop_silent_tasks(
         doc = "doc || jsonb_build_object('status_reason', ?::text, 'status_message', ?::text)"
     else:
         doc = "json_set(doc, '$.status_reason', ?, '$.status_message', ?)"
-    silent = "status = ? AND (last_update < ? OR last_update IS NULL)"
+    # The status is a literal so that both planners can use the partial index on it.
+    silent = f"status = '{STATUS_FROM}' AND (last_update < ? OR last_update IS NULL)"
     sql = (
         f"UPDATE tasks SET status = ?, status_changed = ?, last_update = ?, last_change = ?, "
         f"doc = {doc}, rev = rev + 1 "
@@ -107,10 +108,8 @@ def stop_silent_tasks(
         fields["last_change"],
         fields["status_reason"],
         fields["status_message"],
-        STATUS_FROM,
         cutoff,
         chunk,
-        STATUS_FROM,
         cutoff,
     )
     stopped: list[str] = []
