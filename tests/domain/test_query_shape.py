@@ -45,7 +45,7 @@ def test_order_items(order_by: list[str], lite: list[str] | None, pg: list[str] 
         if expected is not None:
             assert items == expected
         else:  # an explicit id is not added twice
-            assert items[-1] == sql.order("tasks.id", True)
+            assert items[-1] == sql.order(sql.binary("tasks.id"), True)
 
 
 def test_hyperparameters_order_numbers_first() -> None:
