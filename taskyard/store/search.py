@@ -87,6 +87,7 @@ def fts5_query(query: TextQuery) -> str:
 
 # -- PostgreSQL ----------------------------------------------------------------------------------
 
+
 def _pg_words(expr: str) -> str:
     # The PostgreSQL parser keeps URLs, paths and file names as single tokens; split on every
     # non-alphanumeric character instead, as the SQLite tokenizer does.
