@@ -148,6 +148,27 @@ def mix(api: Api, rnd: random.Random) -> dict[str, Callable[[], dict[str, Any]]]
     }
 
 
+def cpu_seconds(pid: int | None) -> float:
+    """User+system CPU of the server process and its children (0 when not ours)."""
+    if pid is None:
+        return 0.0
+    from bench.servers import children_map
+
+    kids = children_map()
+    total, stack = 0.0, [pid]
+    tick = os.sysconf("SC_CLK_TCK")
+    while stack:
+        current = stack.pop()
+        stack.extend(kids.get(current, []))
+        try:
+            with open(f"/proc/{current}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) / tick
+    return total
+
+
 def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
@@ -180,11 +201,13 @@ def main() -> None:
             for _ in range(args.warmup):
                 api.call("tasks.get_all", make())
             times, counts = [], []
+            cpu_before = cpu_seconds(proc.pid if proc else None)
             for _ in range(args.n):
                 elapsed, data = api.call("tasks.get_all", make())
                 times.append(elapsed)
                 counts.append(len(data["tasks"]))
-            rows.append((name, times, counts))
+            cpu = (cpu_seconds(proc.pid if proc else None) - cpu_before) * 1000 / args.n
+            rows.append((name, times, counts, cpu))
             print(f"{name}: p50 {statistics.median(times):.1f} ms", file=sys.stderr)
     finally:
         api.http.close()
@@ -192,14 +215,19 @@ def main() -> None:
             proc.terminate()
             proc.wait(10)
     label = f" ({args.label})" if args.label else ""
-    print(f"| query{label} | p50 ms | p99 ms | p99/p50 | mean rows | target p50 |")
-    print("|---|---:|---:|---:|---:|---:|")
-    for name, times, counts in rows:
+    load = os.getloadavg()[0]
+    print(
+        f"| query{label} | p50 ms | p99 ms | p99/p50 | server CPU ms/query | mean rows"
+        " | target p50 |"
+    )
+    print("|---|---:|---:|---:|---:|---:|---:|")
+    for name, times, counts, cpu in rows:
         p50, p99 = statistics.median(times), percentile(times, 0.99)
         print(
-            f"| ({name}) | {p50:.1f} | {p99:.1f} | {p99 / p50:.1f} |"
+            f"| ({name}) | {p50:.1f} | {p99:.1f} | {p99 / p50:.1f} | {cpu:.1f} |"
             f" {statistics.mean(counts):.0f} | ≤ {TARGETS[name]} |"
         )
+    print(f"\n1-minute load average at the end: {load:.1f} on {os.cpu_count()} cores")
 
 
 if __name__ == "__main__":
