@@ -41,6 +41,11 @@ class ServeProcess:
         self.proc: subprocess.Popen[bytes] | None = None
 
     def start(self, timeout: float = 60) -> ServeProcess:
+        self.launch()
+        return self.wait_ready(timeout)
+
+    def launch(self) -> None:
+        """Start the process without waiting (to start several at once)."""
         args = [TASKYARD, "serve", "--port", str(self.port), "--data-dir", str(self.data_dir)]
         if self.db_url:
             args += ["--db", self.db_url]
@@ -56,6 +61,9 @@ class ServeProcess:
             self.proc = subprocess.Popen(
                 args, stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True
             )
+
+    def wait_ready(self, timeout: float = 60) -> ServeProcess:
+        assert self.proc is not None
         deadline = time.monotonic() + timeout
         with httpx.Client(timeout=2) as http:
             while True:
