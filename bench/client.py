@@ -136,6 +136,7 @@ class RunResult:
     elapsed: float = 0.0
     latencies: list[float] = field(default_factory=list)  # seconds, successful ops only
     first_error: str = ""
+    server_cpu_s: float = float("nan")  # CPU seconds the server's process tree used meanwhile
 
     @property
     def rps(self) -> float:
@@ -158,30 +159,32 @@ async def run_load(
     max_requests: int,
     warmup: float = 0.0,
     grace: float = 30.0,
+    on_start: Callable[[], None] | None = None,
 ) -> RunResult:
     """Closed-loop load: ``concurrency`` connections, each issuing ``step`` back to back.
 
-    Bounded twice: no new operation starts after ``duration`` seconds (after warm-up) or once
-    ``max_requests`` operations have been started; operations still running ``grace`` seconds
-    after the deadline are cancelled and counted as errors. A step returning ``None`` means
-    "no more work" (e.g. a pool of fresh ids ran out) and stops that connection.
+    The measured window opens after ``warmup`` seconds and closes after ``duration`` seconds;
+    an operation counts (throughput and latency) when it completes inside the window. A window
+    in which fewer than ``concurrency`` operations completed (a very slow server) is extended
+    until they have, by at most ``grace`` seconds. Bounded in time and count: no operation
+    starts after the window closes or once ``max_requests`` have started in it; operations
+    still running ``grace`` seconds after the close are cancelled. A step returning ``None``
+    means "no more work" (a pool of fresh ids ran out) and stops that connection.
     """
     check_loopback(host)
     res = RunResult()
     started = 0
     measuring = False
+    closed = False
     t_start = 0.0
-    deadline = 0.0
+    last_done = 0.0
 
     async def worker() -> None:
-        nonlocal started
+        nonlocal started, last_done
         conn = Conn(host, port)
         try:
             await conn.open()
-            while True:
-                now = time.perf_counter()
-                if measuring and (now >= deadline or started >= max_requests):
-                    return
+            while not closed and started < max_requests:
                 if measuring:
                     started += 1
                 t0 = time.perf_counter()
@@ -194,11 +197,11 @@ async def run_load(
                     conn.close()
                 if ok is None:
                     return
-                t1 = time.perf_counter()
-                if measuring and t0 >= t_start:
+                if measuring and not closed:
+                    last_done = time.perf_counter()
                     if ok:
                         res.ops += 1
-                        res.latencies.append(t1 - t0)
+                        res.latencies.append(last_done - t0)
                     else:
                         res.errors += 1
                         if not res.first_error:
@@ -208,20 +211,30 @@ async def run_load(
 
     tasks = [asyncio.create_task(worker()) for _ in range(concurrency)]
     if warmup > 0:
-        await asyncio.sleep(warmup)
+        await asyncio.wait(tasks, timeout=warmup)
+    if on_start is not None:
+        on_start()
     t_start = time.perf_counter()
-    deadline = t_start + duration
     measuring = True
-    done, pending = await asyncio.wait(tasks, timeout=duration + grace)
+    await asyncio.wait(tasks, timeout=duration)
+    while (
+        res.ops + res.errors < concurrency
+        and time.perf_counter() < t_start + duration + grace
+        and not all(t.done() for t in tasks)
+    ):
+        await asyncio.sleep(0.02)
+    t_end = last_done if all(t.done() for t in tasks) else time.perf_counter()
+    closed = True
+    done, pending = await asyncio.wait(tasks, timeout=grace)
     for t in pending:
         t.cancel()
-        res.errors += 1
     if pending:
         await asyncio.wait(pending)
     for t in done:
         exc = t.exception()
-        if exc is not None and not res.first_error:
-            res.first_error = f"{type(exc).__name__}: {exc}"
-    res.elapsed = min(time.perf_counter(), deadline + grace) - t_start
-    # ops that finished after the deadline still count; elapsed covers them.
+        if exc is not None:
+            res.errors += 1
+            if not res.first_error:
+                res.first_error = f"worker died: {type(exc).__name__}: {exc}"
+    res.elapsed = max(t_end - t_start, 1e-9)
     return res

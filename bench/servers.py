@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
@@ -96,7 +97,7 @@ class Server:
         argv = list(self.argv)
         if self.cpus:
             argv = ["taskset", "-c", self.cpus, *argv]
-        logf = open(self.log, "ab") if self.log else subprocess.DEVNULL
+        logf = open(self.log, "ab") if self.log else subprocess.DEVNULL  # noqa: SIM115
         t0 = time.perf_counter()
         self.proc = subprocess.Popen(
             argv,
@@ -106,10 +107,14 @@ class Server:
             start_new_session=True,
             cwd=self.log.parent if self.log else None,
         )
+        if self.log:
+            logf.close()  # the child keeps its own copy
         url = f"http://{HOST}:{self.port}{self.probe}"
         while True:
             if self.proc.poll() is not None:
-                raise RuntimeError(f"{self.name} exited with {self.proc.returncode} before answering; see {self.log}")
+                raise RuntimeError(
+                    f"{self.name} exited ({self.proc.returncode}) before answering; see {self.log}"
+                )
             try:
                 data = b"{}" if self.probe_method == "POST" else None
                 req = urllib.request.Request(url, data=data, method=self.probe_method)
@@ -136,10 +141,8 @@ class Server:
         if self.proc is None or self.proc.poll() is not None:
             return
         pids = tree(self.proc.pid)
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.killpg(self.proc.pid, signal.SIGTERM)
-        except ProcessLookupError:
-            pass
         try:
             self.proc.wait(timeout=20)
         except subprocess.TimeoutExpired:
@@ -147,10 +150,8 @@ class Server:
             self.proc.wait(timeout=10)
         # workers that outlived their parent
         for p in pids:
-            try:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
                 os.kill(p, signal.SIGKILL)
-            except (ProcessLookupError, PermissionError):
-                pass
 
 
 def taskyard_server(
@@ -161,11 +162,14 @@ def taskyard_server(
     workers: int | None,
     cpus: str | None,
     log: Path,
-    extra_env: dict[str, str] | None = None,
+    db: str = "",
+    exe: str | None = None,
 ) -> Server:
-    exe = ROOT / ".venv" / "bin" / "taskyard"
-    argv = [str(exe), "serve", "--port", str(port), "--data-dir", str(data_dir)]
-    env = {"TASKYARD_ACCESS_KEY": access, "TASKYARD_SECRET_KEY": secret, **(extra_env or {})}
+    exe = exe or str(ROOT / ".venv" / "bin" / "taskyard")
+    argv = [exe, "serve", "--port", str(port), "--data-dir", str(data_dir)]
+    env = {"TASKYARD_ACCESS_KEY": access, "TASKYARD_SECRET_KEY": secret}
+    if db:
+        argv += ["--db", db]
     if workers:
         argv += ["--workers", str(workers)]
     return Server("taskyard", argv, env, port, "/v2.23/debug.ping", "POST", log, cpus)
