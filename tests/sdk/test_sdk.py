@@ -31,6 +31,10 @@ def _expected_version(sdk: Sdk) -> str:
 
 
 def test_init_report_artifact_close_then_read_back(sdk: Sdk, api: ApiClient) -> None:
+    # The SDK's default reporter (a subprocess, ~10 s to close) at the default version; the
+    # capped versions use the thread reporter, since the wire traffic is the same.
+    if sdk.version:
+        sdk.config = FAST_CLOSE
     run = sdk.run("init_report_close.py", SCENARIO_TASK="train")
     res = run.result
     assert res["api_version"] == _expected_version(sdk)
@@ -43,7 +47,8 @@ def test_init_report_artifact_close_then_read_back(sdk: Sdk, api: ApiClient) -> 
     general = task["hyperparams"]["General"]
     assert (general["lr"]["value"], general["epochs"]["value"]) == ("0.1", "3")
     assert general["optimizer"]["value"] == "adam"
-    assert task["runtime"]["CLEARML VERSION"].startswith("clearml-")
+    if _expected_version(sdk) != "2.9":  # the SDK stores runtime properties from 2.13 on
+        assert task["runtime"]["CLEARML VERSION"].startswith("clearml-")
     assert task["script"]["entry_point"] == "init_report_close.py"
     assert "report_scalar" in task["script"]["diff"]
     assert task["last_iteration"] == len(values) - 1
