@@ -103,24 +103,43 @@ def browser() -> Iterator[Any]:
         chromium.close()
 
 
-@pytest.fixture
-def page(browser: Any, web_server: WebServer) -> Iterator[Any]:
-    """A fresh browser context (no cookie yet) and its page."""
-    context = browser.new_context(base_url=web_server.url, viewport={"width": 1400, "height": 900})
+def open_page(browser: Any, url: str, state: Any = None) -> tuple[Any, Any, list[str]]:
+    context = browser.new_context(
+        base_url=url, viewport={"width": 1400, "height": 900}, storage_state=state
+    )
     context.set_default_timeout(15000)
     pg = context.new_page()
     errors: list[str] = []
     pg.on("pageerror", lambda e: errors.append(str(e)))
+    return context, pg, errors
+
+
+@pytest.fixture
+def page(browser: Any, web_server: WebServer) -> Iterator[Any]:
+    """A fresh browser context (no cookie yet) and its page."""
+    context, pg, errors = open_page(browser, web_server.url)
     yield pg
     context.close()
     assert not errors, f"JavaScript errors on the page: {errors}"
 
 
+@pytest.fixture(scope="session")
+def session_state(browser: Any, web_server: WebServer) -> Any:
+    """The cookies of one login through the form, reused by the tests that start logged in."""
+    context, pg, _ = open_page(browser, web_server.url)
+    login(pg)
+    state = context.storage_state()
+    context.close()
+    return state
+
+
 @pytest.fixture
-def logged_in(page: Any) -> Any:
-    """The page after logging in through the form."""
-    login(page)
-    return page
+def logged_in(browser: Any, web_server: WebServer, session_state: Any) -> Iterator[Any]:
+    """A page of a fresh context holding the session cookie."""
+    context, pg, errors = open_page(browser, web_server.url, session_state)
+    yield pg
+    context.close()
+    assert not errors, f"JavaScript errors on the page: {errors}"
 
 
 def login(page: Any, key: str = ACCESS_KEY, secret: str = SECRET_KEY) -> None:
