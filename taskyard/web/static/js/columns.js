@@ -85,9 +85,10 @@ export function makeColumn(spec) {
       // The whole last_metrics dict (small) so the value is found whether the server keys it
       // by names or by hashes.
       fields: ["last_metrics"],
-      // ASSUMPTION: taskyard sorts by `last_metrics.<metric>.<variant>.value` using the plain
-      // metric and variant names (the reference server keys this dict by md5 hashes instead).
-      // Names containing "." cannot be expressed in this path.
+      // ASSUMPTION: taskyard sorts by `last_metrics.<metric>.<variant>.value` given the plain
+      // metric and variant names (the reference server's UI sends the md5 hashes its dict is
+      // keyed by; taskyard's query engine accepts either). Names containing "." cannot be
+      // expressed in this path.
       sort: `last_metrics.${spec.metric}.${spec.variant}.value`,
       desc: true,
       numeric: true,
