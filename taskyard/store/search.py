@@ -52,6 +52,7 @@ def sqlite_steps() -> list[str]:
             INSERT INTO {FTS_TABLE} ({FTS_TABLE}, rowid, {_COLUMNS})
             VALUES ('delete', old.rowid, {_sqlite_values("old")});
         END""",
+        # m0006 replaces this trigger with sqlite_update_trigger() (fires on text changes only)
         f"""CREATE TRIGGER tasks_fts_update AFTER UPDATE OF name, comment, doc ON tasks BEGIN
             INSERT INTO {FTS_TABLE} ({FTS_TABLE}, rowid, {_COLUMNS})
             VALUES ('delete', old.rowid, {_sqlite_values("old")});
@@ -60,6 +61,31 @@ def sqlite_steps() -> list[str]:
         f"INSERT INTO {FTS_TABLE} (rowid, {_COLUMNS}) SELECT rowid, {_sqlite_values('tasks')}"
         " FROM tasks",
     ]
+
+
+def _changed(path: str) -> str:
+    return f"json_extract(old.doc, '{path}') IS NOT json_extract(new.doc, '{path}')"
+
+
+def sqlite_update_trigger() -> str:
+    """Re-index a task only when one of its indexed texts changed."""
+    when = " OR ".join(
+        [
+            "old.name IS NOT new.name",
+            "old.comment IS NOT new.comment",
+            *(
+                _changed(p)
+                for p in ("$.report", "$.models", "$.script.repository", "$.script.entry_point")
+            ),
+        ]
+    )
+    return f"""CREATE TRIGGER tasks_fts_update AFTER UPDATE OF name, comment, doc ON tasks
+        WHEN {when}
+    BEGIN
+        INSERT INTO {FTS_TABLE} ({FTS_TABLE}, rowid, {_COLUMNS})
+        VALUES ('delete', old.rowid, {_sqlite_values("old")});
+        INSERT INTO {FTS_TABLE} (rowid, {_COLUMNS}) VALUES (new.rowid, {_sqlite_values("new")});
+    END"""
 
 
 def rebuild(tx: Tx) -> None:

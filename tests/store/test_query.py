@@ -289,3 +289,14 @@ def test_index_follows_updates_and_deletes(loaded: tuple[Database, str]) -> None
     with db.write() as tx:
         search.rebuild(tx)
     assert names(loaded, search_text="quantization") == ["bert squad"]
+
+
+def test_metric_order_follows_updates(loaded: tuple[Database, str]) -> None:
+    db, company = loaded
+    with db.write() as tx:
+        found = TASKS.get(tx, [f"{company[:16]}{'2':0>16}"], (company,))
+        doc, rev = next(iter(found.values()))
+        doc["last_metrics"][md5("loss")][md5("val")]["value"] = 9.5
+        assert TASKS.save(tx, doc, rev)
+    order = names(loaded, order_by=["-last_metrics.loss.val.value"], page_size=2)
+    assert order == ["resnet cifar", "bert squad"]

@@ -83,7 +83,7 @@ def compile_order(
             items.append(sql.order(sql.text(ref), desc))
         elif path.startswith("last_metrics."):
             # Metric values are JSON numbers: one typed key sorts them numerically.
-            items.append(sql.order(sql.sort_value(ref), desc))
+            items.append(sql.order(sql.metric_value(ref), desc))
         elif spec.is_numeric(path):
             # Numbers (and numeric strings) first, in numeric order; then other text.
             items.append(sql.order(sql.number(ref), desc))

@@ -99,6 +99,9 @@ class SqlDialect(Protocol):
     def binary(self, expr: str) -> str:
         """Text compared byte-wise (code point order), as SQLite and the reference do."""
 
+    def metric_value(self, ref: Ref) -> str:
+        """A `last_metrics.<m>.<v>.<field>` value for sorting."""
+
     def elements(self, ref: Ref) -> str:
         """A FROM source with one row per array element, its text in column `v`."""
 
@@ -148,6 +151,22 @@ class SqliteSql:
 
     def binary(self, expr: str) -> str:
         return expr
+
+    def metric_value(self, ref: Ref) -> str:
+        # The latest value is also kept in task_metrics (store/migrations/m0006): one indexed
+        # lookup per row instead of parsing the task's whole document.
+        parts = ref.path
+        if (
+            ref.table == "tasks"
+            and len(parts) == 4
+            and parts[3] == "value"
+            and all(re.fullmatch(r"[0-9a-f]{32}", p) for p in parts[1:3])
+        ):
+            return (
+                f"(SELECT value FROM task_metrics WHERE task_rowid = tasks.rowid"
+                f" AND metric = '{parts[1]}' AND variant = '{parts[2]}')"
+            )
+        return self.sort_value(ref)
 
     def to_number(self, expr: str) -> str:
         # Registered in store/sqlfuncs.py: REAL for numbers and numeric strings, else NULL.
@@ -221,6 +240,9 @@ class PostgresSql:
 
     def binary(self, expr: str) -> str:
         return f'{expr} COLLATE "C"'
+
+    def metric_value(self, ref: Ref) -> str:
+        return self.number(ref)
 
     def to_number(self, expr: str) -> str:
         return (
