@@ -82,6 +82,11 @@ def test_init_report_artifact_close_then_read_back(sdk: Sdk, api: ApiClient) -> 
     assert queried["id"] == res["id"] and queried["status"] == "completed"
     assert queried["last_update"]
     assert any("a line of text from the script" in line for line in read["log"])
+    assert read["plots"] == [["hist", "counts", len(values) - 1]]
+    (image_url,) = read["images"]
+    assert image_url.startswith(f"{sdk.server.url}/files/")
+    image = httpx.get(image_url, headers={"Authorization": f"Bearer {token}"})
+    assert image.status_code == 200 and image.content
 
 
 def test_create_mark_reset_clone_set_parameters_delete(sdk: Sdk, api: ApiClient) -> None:
