@@ -57,9 +57,16 @@ def _task_adapter() -> Callable[[dict[str, Any], Version], dict[str, Any]]:
     return adapter
 
 
-def _select_list(entity: Entity) -> str:
+def _select_list(entity: Entity, query: CompiledQuery) -> str:
     cols = [f"{entity.table}.{c.name}" for c in entity.columns]
-    return ", ".join([*cols, f"{entity.table}.doc", f"{entity.table}.rev"])
+    doc = f"{entity.table}.doc"
+    projection = query.projection
+    if not projection.all_fields and all(
+        len(p) == 1 and p[0] in entity.by_field for p in projection.includes
+    ):
+        # Only column fields asked for (a list page): skip reading and decoding the documents.
+        doc = "'{}'"
+    return ", ".join([*cols, doc, f"{entity.table}.rev"])
 
 
 def build_select(query: CompiledQuery, is_postgres: bool) -> Sql:
@@ -97,7 +104,7 @@ def build_select(query: CompiledQuery, is_postgres: bool) -> Sql:
             order_params.extend(score.params)
         else:
             order_items.append(item)
-    text = f"SELECT {_select_list(entity)} FROM {table} {join.text} WHERE {where.text}"
+    text = f"SELECT {_select_list(entity, query)} FROM {table} {join.text} WHERE {where.text}"
     text += " ORDER BY " + ", ".join(order_items)
     params = [*join.params, *where.params, *order_params]
     page = query.page
