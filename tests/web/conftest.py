@@ -95,7 +95,11 @@ def browser() -> Iterator[Any]:
         pytest.skip(
             f"browser tests need Debian's chromium at {CHROMIUM} (apt-get install chromium)"
         )
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import expect, sync_playwright
+
+    # The machine is shared with other test workers: give slow renders (plotly's 1.5 MB bundle
+    # on first use) more than the 5 s default before calling a check failed.
+    expect.set_options(timeout=15000)
 
     with sync_playwright() as pw:
         chromium = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
