@@ -104,13 +104,23 @@ def build_select(query: CompiledQuery, is_postgres: bool) -> Sql:
             order_params.extend(score.params)
         else:
             order_items.append(item)
-    text = f"SELECT {_select_list(entity, query)} FROM {table} {join.text} WHERE {where.text}"
-    text += " ORDER BY " + ", ".join(order_items)
-    params = [*join.params, *where.params, *order_params]
+    order_sql = " ORDER BY " + ", ".join(order_items)
     page = query.page
-    if page.limit is not None:
-        text += " LIMIT ? OFFSET ?"
-        params += [page.limit, page.offset]
+    window = " LIMIT ? OFFSET ?" if page.limit is not None else ""
+    window_params = [page.limit, page.offset] if page.limit is not None else []
+    if not is_postgres and not join.text and not query.order.natural and window:
+        # Pick the page's rowids first: the sort then carries only rowids (often straight
+        # from an index), and whole rows are read for the page alone.
+        inner = f"SELECT {table}.rowid FROM {table} WHERE {where.text}{order_sql}{window}"
+        text = (
+            f"SELECT {_select_list(entity, query)} FROM {table}"
+            f" WHERE {table}.rowid IN ({inner}){order_sql}"
+        )
+        params = [*where.params, *order_params, *window_params, *order_params]
+        return Sql(text, tuple(params))
+    text = f"SELECT {_select_list(entity, query)} FROM {table} {join.text} WHERE {where.text}"
+    text += order_sql + window
+    params = [*join.params, *where.params, *order_params, *window_params]
     return Sql(text, tuple(params))
 
 

@@ -118,6 +118,9 @@ def apply(spec: EntitySpec, projection: Projection, doc: dict[str, Any]) -> dict
         }
         if projection.excludes:
             out = _copy(out)
+    elif all(len(parts) == 1 for parts in projection.includes):
+        # Top-level fields only (list pages): the document is fresh, no copy needed.
+        out = {p[0]: doc[p[0]] for p in projection.includes if p[0] in doc}
     else:
         out = {}
         for parts in projection.includes:
