@@ -211,7 +211,7 @@ def get_by_id(call: Call) -> dict[str, Any]:
         found = store.get(tx, req.model, call.identity.readable_companies)
     if found is None:
         raise errors.invalid_model_id(id=req.model)
-    return {"model": found[0]}
+    return {"model": store.for_version(found[0], call.version)}
 
 
 @endpoint("models.get_by_task_id", request=TaskRequest)
@@ -228,7 +228,7 @@ def get_by_task_id(call: Call) -> dict[str, Any]:
         found = store.get(tx, model_id, companies) if model_id else None
     if found is None:
         raise errors.invalid_model_id("no output model", task=req.task)
-    return {"model": found[0]}
+    return {"model": store.for_version(found[0], call.version)}
 
 
 @endpoint("models.edit", request=EditRequest)

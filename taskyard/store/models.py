@@ -12,8 +12,10 @@ from typing import Any
 from taskyard.domain import clock
 from taskyard.store.db import Tx
 from taskyard.store.entities import MODELS, TASKS
+from taskyard.versions import Version
 
 METADATA_KEYS = ("key", "type", "value")
+METADATA_MAP_FROM = Version(2, 20)  # the SDK's 2.13 models read metadata as a list
 
 
 def new_document(company: str, user: str, fields: dict[str, Any]) -> dict[str, Any]:
@@ -44,6 +46,14 @@ def metadata_items(items: Sequence[dict[str, Any]]) -> dict[str, dict[str, Any]]
         if key:
             out[key] = {k: item[k] for k in METADATA_KEYS if item.get(k) is not None}
     return out
+
+
+def for_version(doc: dict[str, Any], version: Version) -> dict[str, Any]:
+    """A stored model as a client of `version` reads it: before 2.20 `metadata` is a list."""
+    metadata = doc.get("metadata")
+    if version < METADATA_MAP_FROM and isinstance(metadata, dict):
+        doc = {**doc, "metadata": list(metadata.values())}
+    return doc
 
 
 def get(tx: Tx, model_id: str, companies: Sequence[str]) -> tuple[dict[str, Any], int] | None:

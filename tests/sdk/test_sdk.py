@@ -137,3 +137,24 @@ def test_second_init_with_same_project_and_name_reuses_the_task(sdk: Sdk, api: A
     tasks = api.ok("tasks.get_all", name="^again$", only_fields=["id", "project"])["tasks"]
     project = _task(api, first["id"])["project"]
     assert [t["id"] for t in tasks if t.get("project") == project] == [first["id"]]
+
+
+def test_output_model_weights_uploaded_and_registered(sdk: Sdk, api: ApiClient) -> None:
+    sdk.config = FAST_CLOSE
+    res = sdk.run("output_model.py").result
+    assert res["api_version"] == _expected_version(sdk)
+    assert res["url"].startswith(f"{sdk.server.url}/files/")
+    assert res["downloaded"] is True
+    assert res["task_models"] == [res["model"]]
+    model = api.ok("models.get_by_id", model=res["model"])["model"]
+    assert (model["name"], model["task"], model["framework"]) == (
+        "my model",
+        res["task"],
+        "PyTorch",
+    )
+    assert model["uri"] == res["url"]
+    outputs = _task(api, res["task"])["models"]["output"]
+    assert [o["model"] for o in outputs] == [res["model"]]
+    if sdk.version not in ("2.9", "2.13"):  # see scripts/output_model.py
+        assert res["metadata"] == "0.9"
+        assert model["metadata"]["accuracy"]["value"] == "0.9"

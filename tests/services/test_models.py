@@ -106,3 +106,12 @@ def test_other_company_cannot_touch_models(client: ApiClient, other_client: ApiC
     mid = client.ok("models.create", name="m", uri="u")["id"]
     assert other_client.call("models.get_by_id", model=mid).code == (400, 201)
     assert other_client.call("models.delete", model=mid).code == (400, 201)
+
+
+def test_metadata_is_a_list_before_2_20(client: ApiClient) -> None:
+    mid = client.ok("models.create", name="m", uri="u", metadata=[{"key": "a", "value": "1"}])["id"]
+    old = client.at("2.13").ok("models.get_by_id", model=mid)["model"]
+    assert old["metadata"] == [{"key": "a", "value": "1"}]
+    assert client.at("2.20").ok("models.get_by_id", model=mid)["model"]["metadata"] == {
+        "a": {"key": "a", "value": "1"}
+    }
