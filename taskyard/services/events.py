@@ -204,7 +204,8 @@ def _add(call: Call, items: list[dict[str, Any]]) -> dict[str, Any]:
         rows = _accept_task_events(tx, identity, task_items, batch, now_ms)
         rows += _accept_model_events(tx, identity, model_items, batch, now_ms)
         store.insert(tx, rows)
-        _update_tasks(tx, identity, [r for r in rows if r.task in _task_ids(task_items)])
+        task_ids = _task_ids(task_items)
+        _update_tasks(tx, identity, [r for r in rows if r.task in task_ids])
     out: dict[str, Any] = {"added": len(rows), "errors": sum(batch.errors.values())}
     out["errors_info"] = batch.errors
     return out
