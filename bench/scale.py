@@ -115,7 +115,8 @@ class Server:
              "--log-level", "error"],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
         )  # fmt: skip
-        deadline = time.monotonic() + 120
+        # Generous: the first start after a code update may migrate a million rows.
+        deadline = time.monotonic() + 900
         while time.monotonic() < deadline:
             try:
                 httpx.get(self.url + "/debug.ping", timeout=2)

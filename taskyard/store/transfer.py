@@ -30,6 +30,7 @@ from taskyard.store.db import Database, pg_sql
 
 # Runtime coordination state, meaningless in another database.
 SKIPPED_TABLES = frozenset({"schema_migrations", "leases"})
+_TRIGGER_INSERT = re.compile(r'\bINSERT\s+(?:OR\s+\w+\s+)?INTO\s+"?(\w+)"?', re.I)
 BATCH = 5000
 
 Progress = Callable[[str], None]
@@ -89,6 +90,17 @@ class _Side:
             self.conn.execute(sql, params)
 
     # -- catalog -----------------------------------------------------------------------
+    def derived(self) -> set[str]:
+        """Tables that triggers fill (search and metric indexes): rebuilt, never copied."""
+        if self.is_postgres:
+            bodies = self.query(
+                "SELECT p.prosrc FROM pg_trigger t JOIN pg_proc p ON p.oid = t.tgfoid "
+                "WHERE NOT t.tgisinternal"
+            )
+        else:
+            bodies = self.query("SELECT sql FROM sqlite_master WHERE type = 'trigger'")
+        return {m.group(1) for (body,) in bodies for m in _TRIGGER_INSERT.finditer(body or "")}
+
     def tables(self) -> dict[str, Table]:
         if self.is_postgres:
             names = [
@@ -366,7 +378,9 @@ def _copy(source: _Side, target: _Side, say: Progress) -> dict[str, int]:
             )
         raise TransferError("the source schema is newer than this taskyard; upgrade taskyard")
     src_tables, dst_tables = source.tables(), target.tables()
-    shared = {n: t for n, t in dst_tables.items() if n in src_tables}
+    # Trigger-maintained tables refill themselves as their sources are copied.
+    derived = target.derived()
+    shared = {n: t for n, t in dst_tables.items() if n in src_tables and n not in derived}
     for name in sorted(shared):
         present = target.count(name)
         if present:
