@@ -30,7 +30,7 @@ services.load_all()
 DOCS = Path(__file__).resolve().parent.parent / "docs" / "errors.md"
 BEGIN = "<!-- BEGIN bad-input table: generated from tests/test_bad_input.py, do not edit -->"
 END = "<!-- END bad-input table -->"
-LONG_NAME = "a" * 40 + "!"  # a name that makes `(a+)+$` backtrack exponentially
+LONG_NAME = "a" * 40 + "!"  # a name that makes `(a|aa)+$` backtrack exponentially
 
 
 def _nested(depth: int) -> bytes:
@@ -50,6 +50,8 @@ class Case:
     auth: bool = True
     needs: tuple[str, ...] = ()  # endpoints that must be registered (others land later)
     data: dict[str, Any] = field(default_factory=dict)  # expected subset of `data` on success
+    postgres: tuple[tuple[int, int], str] | None = None  # where PostgreSQL answers otherwise
+    known_bug: str = ""  # reported, not fixed yet: an expected failure until then
 
     @property
     def path(self) -> str:
@@ -57,12 +59,18 @@ class Case:
             return self.endpoint
         return f"/v{MAX_VERSION}/{self.endpoint}"
 
-    def matches(self, message: str) -> bool:
-        if self.message.startswith("…"):
-            return message.endswith(self.message[1:])
-        if self.message.endswith("…"):
-            return message.startswith(self.message[:-1])
-        return message == self.message
+    def expected(self, backend: str) -> tuple[tuple[int, int], str]:
+        if backend == "postgres" and self.postgres is not None:
+            return self.postgres
+        return self.code, self.message
+
+
+def matches(pattern: str, message: str) -> bool:
+    if pattern.startswith("…"):
+        return message.endswith(pattern[1:])
+    if pattern.endswith("…"):
+        return message.startswith(pattern[:-1])
+    return message == pattern
 
 
 def _json(value: Any) -> bytes:
@@ -136,9 +144,16 @@ CASES = [
     Case("unknown-field", "an unknown field (`bogus: 1`): ignored", "server.info",
          _json({"bogus": 1}), (200, 0), "OK"),
     # -- query values ------------------------------------------------------------------------------
-    Case("regex-catastrophic", "a catastrophic regex (`name: \"(a+)+$\"`) on a long name",
-         "tasks.get_all", _json({"name": "(a+)+$"}), (400, 21),
-         "Malformed regular expression…", needs=("tasks.get_all", CREATE)),
+    Case("regex-catastrophic",
+         "a catastrophic regex (`name: \"(a|aa)+$\"`) on a long name; PostgreSQL's engine "
+         "matches it in linear time (and has a statement timeout), SQLite's gives up after 50 ms",
+         "tasks.get_all", _json({"name": "(a|aa)+$"}), (400, 21),
+         "Malformed regular expression (regular expression took too long)",
+         needs=("tasks.get_all", CREATE), postgres=((200, 0), "OK")),
+    Case("regex-catastrophic-any", "the same regex in `_any_`", "tasks.get_all",
+         _json({"_any_": {"pattern": "(a|aa)+$", "fields": ["name", "comment"]}}), (400, 21),
+         "Malformed regular expression (regular expression took too long)",
+         needs=("tasks.get_all", CREATE), postgres=((200, 0), "OK")),
     Case("regex-invalid", "an invalid regex (`name: \"([\"`)", "tasks.get_all",
          _json({"name": "(["}), (400, 21), "Malformed regular expression…",
          needs=("tasks.get_all",)),
@@ -153,7 +168,7 @@ CASES = [
          "Validation error (page_size must be >0): field=page_size", needs=("tasks.get_all",)),
     Case("page-huge", "a huge page (`page: 2^62, page_size: 500`)", "tasks.get_all",
          _json({"page": 2**62, "page_size": 500}), (200, 0), "OK", needs=("tasks.get_all",),
-         data={"tasks": []}),
+         data={"tasks": []}, known_bug="page*page_size overflows the offset: 500 (get_all engine)"),
     Case("page-size-huge", "a huge page size (`page_size: 2^62`)", "tasks.get_all",
          _json({"page": 0, "page_size": 2**62}), (200, 0), "OK", needs=("tasks.get_all",)),
     # -- paths, versions, credentials -----------------------------------------------------------
@@ -232,18 +247,26 @@ def assert_envelope(response: httpx.Response) -> dict[str, Any]:
 
 @pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
 def test_bad_input(
-    case: Case, client: ApiClient, db: Database, account: tuple[str, str, str, str]
+    case: Case,
+    client: ApiClient,
+    db: Database,
+    account: tuple[str, str, str, str],
+    backend: str,
+    request: pytest.FixtureRequest,
 ) -> None:
     if not _registered(case):
         pytest.skip(f"not registered yet: {case.needs}")
-    if case.id == "regex-catastrophic":
+    if case.known_bug:
+        request.applymarker(pytest.mark.xfail(reason=case.known_bug, strict=False))
+    if case.id.startswith("regex-catastrophic"):
         client.ok("tasks.create", name=LONG_NAME, type="training")
     before = store_snapshot(db, account[0])
     response = send(client.http, client.auth_header, case)
     body = assert_envelope(response)
     meta = body["meta"]
-    assert (meta["result_code"], meta["result_subcode"]) == case.code, meta
-    assert case.matches(meta["result_msg"]), (meta["result_msg"], case.message)
+    code, message = case.expected(backend)
+    assert (meta["result_code"], meta["result_subcode"]) == code, meta
+    assert matches(message, meta["result_msg"]), (meta["result_msg"], message)
     for key, value in case.data.items():
         assert body["data"][key] == value
     assert store_snapshot(db, account[0]) == before
@@ -327,10 +350,15 @@ def render_table() -> str:
             request += f" ({case.content_type})"
         if not case.auth:
             request += " (no credentials)"
-        message = case.message
+        http, code, message = f"{case.code[0]}", f"{case.code[0]}/{case.code[1]}", case.message
+        message = f"`{message}`"
+        if case.postgres is not None:
+            (pg_http, pg_sub), pg_message = case.postgres
+            http += f" (PostgreSQL: {pg_http})"
+            code += f" (PostgreSQL: {pg_http}/{pg_sub})"
+            message += f" (PostgreSQL: `{pg_message}`)"
         lines.append(
-            f"| {_cell(case.what)} | {_cell(request)} | {case.code[0]} | "
-            f"{case.code[0]}/{case.code[1]} | {_cell(f'`{message}`')} |"
+            f"| {_cell(case.what)} | {_cell(request)} | {http} | {code} | {_cell(message)} |"
         )
     lines.append(
         "| a body over `--max-body-mb` (default 64) | any endpoint | 413 | 413/0 | "
