@@ -76,6 +76,8 @@ def test_init_report_artifact_close_then_read_back(sdk: Sdk, api: ApiClient) -> 
     assert read["scalars"]["loss"]["train"]["x"] == list(range(len(values)))
     assert read["scalars"]["loss"]["train"]["y"] == values
     assert read["scalars"]["loss"]["val"]["y"] == [v * 2 for v in values]
+    last = read["last_scalars"]["loss"]["train"]
+    assert (last["last"], last["min"], last["max"]) == (values[-1], min(values), max(values))
     assert read["completed"] == [res["id"]]
     assert read["created"] == []
     (queried,) = read["queried"]

@@ -26,6 +26,7 @@ result(
     created=sorted(t.id for t in created),
     queried=queried,
     log=by_id.get_reported_console_output(number_of_reports=50),
+    last_scalars=by_id.get_last_scalar_metrics(),
     plots=[(p["metric"], p["variant"], p["iter"]) for p in by_id.get_reported_plots()],
     images=[e.get("url") for e in by_id.get_debug_samples("img", "sample")],
 )
