@@ -50,6 +50,21 @@ def sdk_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServeProces
     server.stop()
 
 
+@pytest.fixture(scope="session")
+def sdk_pg_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServeProcess]:
+    """The same, on a fresh PostgreSQL database (skipped without PostgreSQL)."""
+    from tests.conftest import PG_ADMIN_URL, PG_AVAILABLE, drop_pg_database, make_pg_database
+
+    if not PG_AVAILABLE:
+        pytest.skip(f"PostgreSQL not reachable at {PG_ADMIN_URL}")
+    url = make_pg_database()
+    data = tmp_path_factory.mktemp("sdk-pg-server")
+    server = ServeProcess(data / "data", url, access_key=ACCESS_KEY, secret=SECRET_KEY).start()
+    yield server
+    server.stop()
+    drop_pg_database(url)
+
+
 @pytest.fixture
 def api(sdk_server: ServeProcess) -> Iterator[ApiClient]:
     """The test's own view of the server (same account as the SDK)."""

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import hashlib
 import time
+from pathlib import Path
 from typing import Any
 
 import httpx
 
-from tests.sdk.conftest import FAST_CLOSE, Sdk
+from tests.procserver import ServeProcess
+from tests.sdk.conftest import ACCESS_KEY, FAST_CLOSE, SECRET_KEY, Sdk
 from tests.support import ApiClient
 
 
@@ -31,6 +33,19 @@ def _expected_version(sdk: Sdk) -> str:
 
 
 def test_init_report_artifact_close_then_read_back(sdk: Sdk, api: ApiClient) -> None:
+    check_main_scenario(sdk, api)
+
+
+def test_main_scenario_on_postgresql(sdk_pg_server: ServeProcess, tmp_path: Path) -> None:
+    """The same scenario against a server on PostgreSQL (default API version)."""
+    api = ApiClient(sdk_pg_server.url, ACCESS_KEY, SECRET_KEY)
+    try:
+        check_main_scenario(Sdk(sdk_pg_server, tmp_path / "home", None), api)
+    finally:
+        api.close()
+
+
+def check_main_scenario(sdk: Sdk, api: ApiClient) -> None:
     # The SDK's default reporter (a subprocess, ~10 s to close) at the default version; the
     # capped versions use the thread reporter, since the wire traffic is the same.
     if sdk.version:
