@@ -394,34 +394,62 @@ def test_secrets_never_appear_in_the_log(tmp_path: Path) -> None:
 
 
 # -- files ---------------------------------------------------------------------------------------
-def _files_available() -> bool:
-    from taskyard.http import api
-
-    return api.raw_handler_for("/files/x") is not None
-
-
-@pytest.mark.skipif(not _files_available(), reason="the files service has not landed yet")
-@pytest.mark.parametrize(
-    "path",
-    [
-        "/files/../taskyard.db",
-        "/files/%2e%2e/taskyard.db",
-        "/files/..%2ftaskyard.db",
-        "/files/a/../../taskyard.db",
-        "/files/%2e%2e%2f%2e%2e%2fetc/passwd",
-        "/files//etc/passwd",
-        "/files/..\\taskyard.db",
-    ],
-)
-def test_files_refuse_path_traversal(client: ApiClient, path: str) -> None:
-    response = client.http.get(path, headers={"Authorization": client.auth_header})
-    assert response.status_code in (400, 403, 404), response.status_code
-    assert b"SQLite format" not in response.content
-    assert b"root:" not in response.content
+SENTINEL = b"outside-the-company-root"
+TRAVERSALS = [
+    "/files/../sentinel.txt",
+    "/files/%2e%2e/sentinel.txt",
+    "/files/%252e%252e/sentinel.txt",
+    "/files/..%2fsentinel.txt",
+    "/files/x/../../sentinel.txt",
+    "/files/%2e%2e/%2e%2e/sentinel.txt",
+    "/files//sentinel.txt",
+    "/files/..\\sentinel.txt",
+    "/files/%2fetc%2fpasswd",
+    "/files/./../sentinel.txt",
+    "/files/a%00b",
+]
 
 
-@pytest.mark.skipif(not _files_available(), reason="the files service has not landed yet")
-def test_files_of_other_companies_are_refused(client: ApiClient, other_client: ApiClient) -> None:
+@pytest.fixture
+def planted(server: LiveServer) -> Iterator[None]:
+    """Files a traversal would reach: in the data dir and in the files root above companies."""
+    files_dir = server.settings.files_dir
+    files_dir.mkdir(parents=True, exist_ok=True)
+    for where in (server.settings.data_dir, files_dir):
+        (where / "sentinel.txt").write_bytes(SENTINEL)
+    yield
+
+
+@pytest.mark.parametrize("path", TRAVERSALS)
+def test_files_refuse_path_traversal(client: ApiClient, planted: None, path: str) -> None:
+    auth_header = {"Authorization": client.auth_header}
+    for method in ("GET", "HEAD", "DELETE", "PUT"):
+        response = client.http.request(method, path, headers=auth_header, content=b"evil")
+        assert response.status_code in (400, 404), (method, response.status_code)
+        assert SENTINEL not in response.content
+        body = response.json() if method != "HEAD" else None
+        if body is not None:
+            assert body["meta"]["result_code"] == response.status_code
+    server_dirs = client.http.get("/files/sentinel.txt", headers=auth_header)
+    assert server_dirs.status_code == 404  # the files root itself is not the company's
+
+
+def test_multipart_field_names_cannot_traverse(client: ApiClient, planted: None) -> None:
+    auth_header = {"Authorization": client.auth_header}
+    for name in ("../sentinel.txt", "../../sentinel.txt", "a/../../x", "a\\..\\x"):
+        response = client.http.post("/files", files={name: ("f.txt", b"evil")}, headers=auth_header)
+        assert response.status_code == 400, (name, response.status_code, response.text)
+        assert response.json()["meta"]["result_code"] == 400
+    # a leading slash is relative to the company's own root, like the SDK's paths
+    response = client.http.post("/files", files={"/abs/x": ("f.txt", b"ok")}, headers=auth_header)
+    assert response.json()["data"]["uploaded"] == ["abs/x"]
+    assert client.http.get("/files/abs/x", headers=auth_header).content == b"ok"
+    assert not Path("/abs/x").exists()
+
+
+def test_files_of_other_companies_are_refused(
+    client: ApiClient, other_client: ApiClient, server: LiveServer
+) -> None:
     auth_a = {"Authorization": client.auth_header}
     auth_b = {"Authorization": other_client.auth_header}
     path = "/files/private-project/task.123/artifacts/secret.txt"
@@ -430,9 +458,39 @@ def test_files_of_other_companies_are_refused(client: ApiClient, other_client: A
     assert client.http.get(path, headers=auth_a).content == b"top secret"
     for method in ("GET", "HEAD", "DELETE"):
         response = other_client.http.request(method, path, headers=auth_b)
-        assert response.status_code in (403, 404), (method, response.status_code)
+        assert response.status_code == 404, (method, response.status_code)
         assert b"top secret" not in response.content
+    # the other company writing the same path writes its own file, not ours
+    assert other_client.http.put(path, content=b"overwritten", headers=auth_b).status_code == 200
     assert client.http.get(path, headers=auth_a).content == b"top secret"
-    anonymous = client.http.get(path)
-    assert anonymous.status_code in (401, 403, 404)
-    assert b"top secret" not in anonymous.content
+    # nor can it name our company's directory explicitly
+    company_dirs = [p.name for p in server.settings.files_dir.iterdir() if p.is_dir()]
+    for company in company_dirs:
+        sneaky = f"/files/../{company}/private-project/task.123/artifacts/secret.txt"
+        response = other_client.http.get(sneaky, headers=auth_b)
+        assert b"top secret" not in response.content
+    for headers in ({}, {"Authorization": "Bearer abc.def.ghi"}, {"Authorization": _basic("x:y")}):
+        response = client.http.get(path, headers=headers)
+        assert response.status_code == 401
+        assert b"top secret" not in response.content
+
+
+@pytest.mark.parametrize(
+    ("what", "path"),
+    [("a 300-character name", "/files/" + "n" * 300), ("below a file", "/files/plain.txt/child")],
+)
+def test_files_odd_paths_get_an_envelope(
+    client: ApiClient, what: str, path: str, request: pytest.FixtureRequest
+) -> None:
+    auth_header = {"Authorization": client.auth_header}
+    client.http.put("/files/plain.txt", content=b"x", headers=auth_header)
+    response = client.http.put(path, content=b"data", headers=auth_header)
+    meta = response.json()["meta"]
+    assert meta["result_code"] == response.status_code, what
+    assert str(client.http.base_url) not in meta["result_msg"]
+    assert "/files/" not in meta["result_msg"], "no server paths in messages"
+    if response.status_code == 500:
+        # Found here, reported: the files service lets the OSError through (the raw-route
+        # guard in http/api.py turns it into this envelope); it should be a 400.
+        pytest.xfail(f"files: {what} is a 500 ({meta['result_msg']})")
+    assert response.status_code in (400, 404, 409), (what, response.status_code)

@@ -14,6 +14,7 @@ from taskyard.http import auth, envelope, params, registry, validation
 from taskyard.http.call import Call
 from taskyard.http.transport import (
     BodyTooLarge,
+    Message,
     Receive,
     Scope,
     Send,
@@ -33,7 +34,37 @@ _RAW_PREFIXES: list[tuple[str, RawHandler]] = []
 
 def register_raw(prefix: str, handler: RawHandler) -> None:
     """Serve every path under `prefix` with a raw ASGI handler (files service, web UI)."""
-    _RAW_PREFIXES.append((prefix, handler))
+    _RAW_PREFIXES.append((prefix, _guarded(handler)))
+
+
+def _guarded(handler: RawHandler) -> RawHandler:
+    """An unexpected error before the response started still answers with an envelope
+    (a bare 500 page would make the SDK retry forever)."""
+
+    async def guarded(app: AppContext, scope: Scope, receive: Receive, send: Send) -> None:
+        started = False
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await handler(app, scope, receive, tracking_send)
+        except Exception as exc:
+            log.exception("unexpected error in %s", scope.get("path"))
+            if started:
+                raise
+            # the exception's text may hold server paths: only its kind and reason go out
+            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else ""
+            message = f"{type(exc).__name__}: {reason}" if reason else type(exc).__name__
+            body = envelope.render(
+                endpoint_name="", requested=None, actual=None, trx=None, code=500,
+                subcode=0, message=message,
+            )  # fmt: skip
+            await send_response(send, 500, body)
+
+    return guarded
 
 
 def raw_handler_for(path: str) -> RawHandler | None:
