@@ -14,6 +14,7 @@ target only once complete, so a reader never sees a half-written file.
 from __future__ import annotations
 
 import contextlib
+import errno
 import mimetypes
 import os
 import tempfile
@@ -32,6 +33,9 @@ from taskyard.http.transport import CORS, Receive, Scope, Send, header_map, send
 ROOT = "/files"
 PREFIX = ROOT + "/"
 CHUNK = 1024 * 1024
+_BAD_PATH_ERRNOS = frozenset(
+    {errno.ENAMETOOLONG, errno.EEXIST, errno.ENOTDIR, errno.EISDIR, errno.ENOENT}
+)
 
 
 class FilesError(Exception):
@@ -262,6 +266,14 @@ async def handle(app: AppContext, scope: Scope, receive: Receive, send: Send) ->
         await send_response(send, exc.code, _reply(exc.code, exc.message, subcode=exc.subcode))
     except FilesError as exc:
         await send_response(send, exc.code, _reply(exc.code, exc.message))
+    except OSError as exc:
+        # A path the file system cannot hold (too long, below a file, a directory) is the
+        # caller's mistake; anything else (disk full, permissions) is ours. The message never
+        # names the server-side path.
+        code = 400 if exc.errno in _BAD_PATH_ERRNOS else 500
+        await send_response(
+            send, code, _reply(code, f"Cannot store or read the file: {exc.strerror}")
+        )
 
 
 def delete_paths(app: AppContext, company: str, paths: list[str]) -> int:

@@ -73,3 +73,13 @@ def test_sdk_form_post_to_the_host_without_slash(client: ApiClient, server: Live
         r = http.post("/files", files={name: (name, b"{}")})
         assert r.status_code == 200
         assert http.get("/files/proj/t.1/artifacts/a/a.json").content == b"{}"
+
+
+def test_paths_the_file_system_cannot_hold_are_a_400(client: ApiClient, server: LiveServer) -> None:
+    with httpx.Client(base_url=server.url, headers=_token(client)) as http:
+        http.put("/files/plain.txt", content=b"x")
+        for path in ("/files/" + "n" * 300, "/files/plain.txt/child"):
+            r = http.put(path, content=b"data")
+            assert r.status_code == 400, (path, r.text)
+            assert r.json()["meta"]["result_code"] == 400
+            assert str(server.settings.files_dir) not in r.text
