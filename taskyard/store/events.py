@@ -147,6 +147,8 @@ def _in(values: Sequence[Any]) -> str:
 
 
 def count(tx: Tx, tasks: Sequence[str], event_type: str | None) -> int:
+    if not tasks:
+        return 0
     where, params = _where(tasks, event_type)
     row = tx.query_one(f"SELECT COUNT(*) FROM events WHERE {where}", params)
     return int(row[0]) if row else 0
@@ -172,6 +174,8 @@ def page_by_time(
     metrics: Sequence[tuple[str, Sequence[str]]] = (),
 ) -> list[Row]:
     """Rows ordered by (timestamp, id) in the given direction, strictly after the cursor."""
+    if not tasks:
+        return []
     where, params = _where(tasks, event_type)
     where, params = _metric_filter(where, params, metrics)
     if after is not None:
@@ -219,6 +223,8 @@ def log_page(
 
 def metric_variants(tx: Tx, tasks: Sequence[str], event_type: str) -> list[tuple[str, str, str]]:
     """Distinct (task, metric, variant) of one event type."""
+    if not tasks:
+        return []
     rows = tx.query(
         f"SELECT DISTINCT task, metric, variant FROM events WHERE task IN ({_in(tasks)}) "
         "AND type = ? ORDER BY task, metric, variant",
@@ -231,6 +237,8 @@ def series_stats(
     tx: Tx, tasks: Sequence[str], metrics: Sequence[tuple[str, Sequence[str]]] = ()
 ) -> list[tuple[str, str, str, int]]:
     """(task, metric, variant, point count) of every scalar series."""
+    if not tasks:
+        return []
     where, params = _metric_filter(
         f"task IN ({_in(tasks)}) AND type = ? AND iter <> ?",
         [*tasks, SCALAR, SINGLE_VALUE_ITER],
@@ -286,6 +294,8 @@ def latest_per_series(
     metrics: Sequence[tuple[str, Sequence[str]]] = (),
 ) -> list[Row]:
     """The events of the `iters` latest iterations of every (task, metric, variant)."""
+    if not tasks:
+        return []
     where, params = _metric_filter(
         f"task IN ({_in(tasks)}) AND type = ?", [*tasks, event_type], metrics
     )
@@ -302,6 +312,8 @@ def latest_iterations(
     tx: Tx, tasks: Sequence[str], event_type: str, metric: str, variant: str | None, iters: int
 ) -> list[int]:
     """The `iters` highest iterations with events of this series (metric, optional variant)."""
+    if not tasks:
+        return []
     where = f"task IN ({_in(tasks)}) AND type = ? AND metric = ?"
     params: list[Any] = [*tasks, event_type, metric]
     if variant is not None:
@@ -322,6 +334,8 @@ def rows_at_iterations(
     variant: str | None,
     iterations: Sequence[int],
 ) -> list[Row]:
+    if not tasks:
+        return []
     if not iterations:
         return []
     where = f"task IN ({_in(tasks)}) AND type = ? AND metric = ? AND iter IN ({_in(iterations)})"
@@ -334,6 +348,8 @@ def rows_at_iterations(
 
 def single_values(tx: Tx, tasks: Sequence[str]) -> list[Row]:
     """Scalars reported with `report_single_value` (metric Summary, the minimum int32 iter)."""
+    if not tasks:
+        return []
     return tx.query(
         f"{_SELECT} WHERE task IN ({_in(tasks)}) AND type = ? AND metric = ? AND iter = ? "
         "ORDER BY task, variant",

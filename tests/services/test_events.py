@@ -222,3 +222,11 @@ def test_delete_for_task(client: ApiClient, task: str) -> None:
     client.batch("events.add_batch", [_scalar(task, 0, 1.0), _log(task, "x", 5)])
     assert client.ok("events.delete_for_task", task=task)["deleted"] == 2
     assert client.ok("events.get_task_events", task=task)["total"] == 0
+
+
+def test_empty_task_lists_read_nothing(client: ApiClient) -> None:
+    assert client.ok("events.multi_task_scalar_metrics_iter_histogram", tasks=[]) == {}
+    assert client.ok("events.get_task_single_value_metrics", tasks=[]) == {"tasks": []}
+    assert client.ok("events.get_task_metrics", tasks=[]) == {"metrics": []}
+    assert client.ok("events.get_multi_task_plots", tasks=[])["plots"] == {}
+    assert client.ok("events.debug_images", metrics=[])["metrics"] == []
