@@ -162,33 +162,56 @@ class _Batch:
         self.errors[reason] = self.errors.get(reason, 0) + 1
 
     def check(self, raw: dict[str, Any]) -> bool:
-        event_type = raw.get("type")
-        if event_type not in store.ALL_TYPES:
-            self.reject(f"Invalid event type {event_type}")
-            return False
-        if not isinstance(raw.get("task"), str) or not raw["task"]:
-            self.reject("Event must have a 'task' field")
-            return False
-        if event_type in (store.SCALAR, store.PLOT, store.IMAGE, store.VECTOR):
-            iteration = raw.get("iter")
-            if iteration is not None and (isinstance(iteration, bool) or not _is_int(iteration)):
-                self.reject("Invalid iteration")
-                return False
-        if event_type == store.SCALAR:
-            value = raw.get("value")
-            if isinstance(value, bool) or not isinstance(value, (int, float)):
-                self.reject("Scalar event value must be a number")
-                return False
-            if not math.isfinite(value):
-                self.reject("Scalar event value must be finite")
-                return False
-        return True
+        reason = _problem(raw)
+        if reason is not None:
+            self.reject(reason)
+        return reason is None
+
+
+_INT64 = 2**63 - 1
+_TEXT_FIELDS = ("metric", "variant", "worker", "url")
+
+
+def _problem(raw: dict[str, Any]) -> str | None:
+    """Why an event cannot be stored, or None. Column values must have the column's type."""
+    event_type = raw.get("type")
+    if not isinstance(event_type, str) or event_type not in store.ALL_TYPES:
+        return f"Invalid event type {str(event_type)[:100]}"
+    task = raw.get("task")
+    if not isinstance(task, str) or not task or "\x00" in task:
+        return "Event must have a 'task' field"
+    for name in _TEXT_FIELDS:
+        value = raw.get(name)
+        if value is not None and (not isinstance(value, str) or "\x00" in value):
+            return f"Invalid {name}"
+    for name in ("iter", "timestamp"):
+        value = raw.get(name)
+        if value is not None and not _is_int(value):
+            return f"Invalid {name}"
+    value = raw.get("value")
+    if event_type == store.SCALAR and value is None:
+        return "Scalar event value must be a number"
+    if value is not None and (not _is_number(value) or not math.isfinite(value)):
+        return "Event value must be a finite number"
+    try:
+        orjson.dumps(raw)
+    except TypeError:  # e.g. lone surrogates in strings: not storable as JSON text
+        return "Event is not valid JSON text"
+    return None
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
 def _is_int(value: Any) -> bool:
-    if isinstance(value, int):
-        return True
-    return isinstance(value, float) and value.is_integer()
+    if isinstance(value, bool):
+        return False
+    if isinstance(value, float):
+        if not value.is_integer():
+            return False
+        value = int(value)
+    return isinstance(value, int) and -_INT64 <= value <= _INT64
 
 
 def _add(call: Call, items: list[dict[str, Any]]) -> dict[str, Any]:

@@ -230,3 +230,22 @@ def test_empty_task_lists_read_nothing(client: ApiClient) -> None:
     assert client.ok("events.get_task_metrics", tasks=[]) == {"metrics": []}
     assert client.ok("events.get_multi_task_plots", tasks=[])["plots"] == {}
     assert client.ok("events.debug_images", metrics=[])["metrics"] == []
+
+
+def test_events_with_wrongly_typed_fields_are_counted_as_errors(
+    client: ApiClient, task: str
+) -> None:
+    items: list[dict[str, Any]] = [
+        {"type": {"a": 1}, "task": task},
+        {"type": ["log"], "task": task},
+        {"type": "log", "task": task, "metric": {"x": 1}},
+        {"type": "log", "task": task, "timestamp": [1]},
+        {"type": "plot", "task": task, "iter": 1.5},
+        {"type": "training_stats_scalar", "task": task, "value": True},
+        {"type": "training_debug_image", "task": task, "value": "x"},
+        {"type": "log", "task": task, "worker": 5},
+        {"type": "log", "task": task, "msg": "fine"},
+    ]
+    reply = client.batch("events.add_batch", items)
+    assert reply.code == (200, 0)
+    assert (reply.data["added"], reply.data["errors"]) == (1, 8)
