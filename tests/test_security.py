@@ -479,9 +479,7 @@ def test_files_of_other_companies_are_refused(
     ("what", "path"),
     [("a 300-character name", "/files/" + "n" * 300), ("below a file", "/files/plain.txt/child")],
 )
-def test_files_odd_paths_get_an_envelope(
-    client: ApiClient, what: str, path: str, request: pytest.FixtureRequest
-) -> None:
+def test_files_odd_paths_get_an_envelope(client: ApiClient, what: str, path: str) -> None:
     auth_header = {"Authorization": client.auth_header}
     client.http.put("/files/plain.txt", content=b"x", headers=auth_header)
     response = client.http.put(path, content=b"data", headers=auth_header)
@@ -489,8 +487,4 @@ def test_files_odd_paths_get_an_envelope(
     assert meta["result_code"] == response.status_code, what
     assert str(client.http.base_url) not in meta["result_msg"]
     assert "/files/" not in meta["result_msg"], "no server paths in messages"
-    if response.status_code == 500:
-        # Found here, reported: the files service lets the OSError through (the raw-route
-        # guard in http/api.py turns it into this envelope); it should be a 400.
-        pytest.xfail(f"files: {what} is a 500 ({meta['result_msg']})")
     assert response.status_code in (400, 404, 409), (what, response.status_code)
