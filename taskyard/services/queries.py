@@ -11,7 +11,7 @@ from taskyard.domain.query import MODEL, PROJECT, TASK
 from taskyard.domain.query.sql import Sql, marks
 from taskyard.http.call import Call
 from taskyard.http.registry import endpoint
-from taskyard.store import query
+from taskyard.store import models, query
 from taskyard.store.db import Tx
 
 
@@ -92,7 +92,8 @@ def projects_get_all(call: Call) -> dict[str, Any]:
 def models_get_all(call: Call) -> dict[str, Any]:
     """Models matching the filters (task, project, name, ready, tags, uri, …)."""
     docs, scroll = query.get_all(call.app.db, MODEL, call.data, call.version, _companies(call))
-    reply: dict[str, Any] = {"models": docs}
+    # Clients below 2.20 read `metadata` as a list (store/models.for_version).
+    reply: dict[str, Any] = {"models": [models.for_version(d, call.version) for d in docs]}
     if scroll is not None:
         reply["scroll_id"] = scroll
     return reply

@@ -115,3 +115,9 @@ def test_metadata_is_a_list_before_2_20(client: ApiClient) -> None:
     assert client.at("2.20").ok("models.get_by_id", model=mid)["model"]["metadata"] == {
         "a": {"key": "a", "value": "1"}
     }
+
+
+def test_get_all_metadata_is_a_list_before_2_20(client: ApiClient) -> None:
+    mid = client.ok("models.create", name="m", uri="u", metadata=[{"key": "a", "value": "1"}])["id"]
+    (old,) = client.at("2.13").ok("models.get_all", id=[mid])["models"]
+    assert old["metadata"] == [{"key": "a", "value": "1"}]
