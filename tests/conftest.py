@@ -81,20 +81,40 @@ def backend(request: pytest.FixtureRequest) -> str:
 
 
 _servers: dict[str, LiveServer] = {}
+_public_row_databases: list[str] = []  # PostgreSQL ones, dropped at the end
+PUBLIC_ROW_URLS: set[str] = set()  # where tests may make rows public
+
+
+def _public_rows_url(backend: str, tmp_path_factory: pytest.TempPathFactory) -> str:
+    """A database of its own for tests that make rows public (company ""): public rows are
+    visible to every company, so on the shared server they would leak into other tests."""
+    if backend == "postgres":
+        url = make_pg_database()
+        _public_row_databases.append(url)
+    else:
+        url = f"sqlite:///{tmp_path_factory.mktemp('sqlite-public') / 'taskyard.db'}"
+    PUBLIC_ROW_URLS.add(url)
+    return url
 
 
 @pytest.fixture
 def server(
-    backend: str, backend_urls: dict[str, str], tmp_path_factory: pytest.TempPathFactory
+    request: pytest.FixtureRequest,
+    backend: str,
+    backend_urls: dict[str, str],
+    tmp_path_factory: pytest.TempPathFactory,
 ) -> LiveServer:
-    """A live server for this backend, shared by the tests of one worker."""
-    if backend not in _servers:
-        url = backend_urls[backend]
+    """A live server for this backend, shared by the tests of one worker; tests marked
+    `public_rows` share a second one."""
+    public_rows = request.node.get_closest_marker("public_rows") is not None
+    key = f"{backend}-public" if public_rows else backend
+    if key not in _servers:
+        url = _public_rows_url(backend, tmp_path_factory) if public_rows else backend_urls[backend]
         database = Database(url)
         migrations.upgrade(database)
         database.close()
-        _servers[backend] = LiveServer(url, str(tmp_path_factory.mktemp(f"data-{backend}")))
-    return _servers[backend]
+        _servers[key] = LiveServer(url, str(tmp_path_factory.mktemp(f"data-{key}")))
+    return _servers[key]
 
 
 @pytest.fixture
@@ -131,6 +151,8 @@ def other_client(server: LiveServer, db: Database) -> Iterator[ApiClient]:
 def pytest_sessionfinish(session: pytest.Session) -> None:
     for srv in _servers.values():
         srv.stop()
+    for url in _public_row_databases:
+        drop_pg_database(url)
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:

@@ -83,5 +83,9 @@ def model_row(db: Database, model_id: str) -> tuple[Any, ...] | None:
 
 
 def make_public(db: Database, task_id: str) -> None:
+    """Move a task to company "" (tests calling this are marked `public_rows`)."""
+    from tests.conftest import PUBLIC_ROW_URLS
+
+    assert db.url in PUBLIC_ROW_URLS, "mark the test `public_rows`: public rows leak otherwise"
     with db.write() as tx:
         tx.execute("UPDATE tasks SET company = '' WHERE id = ?", (task_id,))

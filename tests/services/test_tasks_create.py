@@ -83,6 +83,7 @@ def test_project_must_exist_in_the_callers_company(
     assert get(client, new_task(client, project=mine))["project"] == mine
 
 
+@pytest.mark.public_rows
 def test_parent_must_be_readable(client: ApiClient, other_client: ApiClient, db: Database) -> None:
     reply = client.call("tasks.create", name="abc", type="training", parent="nope")
     assert reply.code == (400, 101)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+import pytest
+
 from taskyard.store.db import Database
 from tests.services.tasks_support import get, make_public, new_task
 from tests.support import ApiClient
@@ -71,6 +73,7 @@ def test_other_companies_tasks_are_invisible(client: ApiClient, other_client: Ap
     assert other_client.call("tasks.get_by_id", task=task).code == (400, 101)
 
 
+@pytest.mark.public_rows
 def test_public_tasks_are_readable_by_everyone(
     client: ApiClient, other_client: ApiClient, db: Database
 ) -> None:

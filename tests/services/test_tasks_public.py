@@ -10,6 +10,8 @@ from taskyard.store.db import Database
 from tests.services.tasks_support import get, make_public, new_task
 from tests.support import ApiClient
 
+pytestmark = pytest.mark.public_rows
+
 WRITES: list[tuple[str, dict[str, Any]]] = [
     ("tasks.update", {"name": "abc"}),
     ("tasks.edit", {"name": "abc", "force": True}),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from taskyard.store.db import Database
 from tests.services.tasks_support import add_project, get, make_public, new_task, task_in
 from tests.support import ApiClient
@@ -30,6 +32,7 @@ def test_any_status_may_be_updated(client: ApiClient) -> None:
     assert get(client, task)["name"] == "still renamable"
 
 
+@pytest.mark.public_rows
 def test_errors(client: ApiClient, other_client: ApiClient, db: Database) -> None:
     reply = client.call("tasks.update", task="nope", name="abc")
     assert reply.code == (400, 101) and reply.msg == "Invalid task id: id=nope"

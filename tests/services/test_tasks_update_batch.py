@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from taskyard.store.db import Database
 from tests.services.tasks_support import get, make_public, new_task
 from tests.support import ApiClient
@@ -29,6 +31,7 @@ def test_one_unknown_id_writes_nothing(client: ApiClient) -> None:
     assert "comment" not in get(client, a)
 
 
+@pytest.mark.public_rows
 def test_public_task_writes_nothing(client: ApiClient, db: Database) -> None:
     a, b = new_task(client), new_task(client)
     make_public(db, b)
