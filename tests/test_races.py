@@ -298,14 +298,7 @@ def test_concurrent_publishes_have_one_winner(target: Target) -> None:
         api.close()
 
 
-def test_concurrent_deletes_have_one_winner(target: Target, request: pytest.FixtureRequest) -> None:
-    if target.name == "two-postgres":
-        # Found by this test: under READ COMMITTED both deleters read the row, the second
-        # DELETE then removes nothing and still answers {"deleted": true}. Fix in
-        # services/tasks_delete.py (check the delete's row count, or SELECT … FOR UPDATE).
-        request.applymarker(
-            pytest.mark.xfail(reason="tasks.delete double winner on PostgreSQL", strict=False)
-        )
+def test_concurrent_deletes_have_one_winner(target: Target) -> None:
     api = target.client()
     try:
         for _ in range(ROUNDS):

@@ -165,7 +165,9 @@ def delete(call: Call) -> dict[str, Any]:
         children = store.reparent_children(tx, req.task, now)
         if req.move_to_trash:
             store.move_to_trash(tx, doc, now)
-        TASKS.delete(tx, [req.task])
+        if TASKS.delete(tx, [req.task]) == 0:
+            # a concurrent delete won after our read (PostgreSQL, READ COMMITTED): roll back
+            raise errors.invalid_task_id(id=req.task, company=identity.company)
         store.touch_project(tx, doc.get("project"), now)
     reply: dict[str, Any] = {
         "deleted": True,

@@ -9,6 +9,9 @@ from typing import Any
 from taskyard import errors
 
 MAX_PAGE_SIZE = 500
+# Both databases hold offsets and limits in 64-bit integers: anything past this matches no row
+# anyway, so larger windows are clamped rather than overflowing in the database.
+MAX_WINDOW = 2**62
 
 
 @dataclass(frozen=True)
@@ -16,6 +19,11 @@ class Page:
     limit: int | None  # None: everything
     offset: int
     scroll: bool = False  # reply with a scroll_id for the next window
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "offset", min(self.offset, MAX_WINDOW))
+        if self.limit is not None:
+            object.__setattr__(self, "limit", min(self.limit, MAX_WINDOW))
 
 
 def _int(data: dict[str, Any], key: str) -> int | None:
