@@ -700,10 +700,7 @@ def main(argv: list[str] | None = None) -> None:
     if a.backends == "auto":
         a.backends = "sqlite,postgres" if pg_reachable() else "sqlite"
     a.backends = [b.strip() for b in a.backends.split(",")]
-    if not (MLFLOW_VENV / "bin" / "mlflow").exists():
-        p.error(
-            f"MLflow is not installed in {MLFLOW_VENV}: run bench/setup.sh (see bench/README.md)"
-        )
+    install_mlflow()  # once, into bench/.work/mlflow-venv
     if a.client_cpus:
         os.sched_setaffinity(0, {int(x) for x in a.client_cpus.split(",")})
     if a.results is None and not a.quick:
