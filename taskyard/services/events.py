@@ -23,6 +23,7 @@ from taskyard.http.call import Call
 from taskyard.http.registry import endpoint
 from taskyard.http.validation import RequestModel
 from taskyard.store import events as store
+from taskyard.store import tasks as task_store
 from taskyard.store.db import Row, Tx
 from taskyard.store.entities import MODELS, TASKS
 
@@ -224,11 +225,11 @@ def _add(call: Call, items: list[dict[str, Any]]) -> dict[str, Any]:
     with call.app.db.write() as tx:
         task_items = [i for i in valid if not i.get("model_event")]
         model_items = [i for i in valid if i.get("model_event")]
-        rows = _accept_task_events(tx, identity, task_items, batch, now_ms)
+        tasks = TASKS.get(tx, _task_ids(task_items), (identity.company,))
+        rows = _accept_task_events(identity, task_items, tasks, batch, now_ms)
         rows += _accept_model_events(tx, identity, model_items, batch, now_ms)
         store.insert(tx, rows)
-        task_ids = _task_ids(task_items)
-        _update_tasks(tx, identity, [r for r in rows if r.task in task_ids])
+        _update_tasks(tx, identity, [r for r in rows if r.task in tasks], tasks)
     out: dict[str, Any] = {"added": len(rows), "errors": sum(batch.errors.values())}
     out["errors_info"] = batch.errors
     return out
@@ -239,9 +240,12 @@ def _task_ids(items: list[dict[str, Any]]) -> set[str]:
 
 
 def _accept_task_events(
-    tx: Tx, identity: Identity, items: list[dict[str, Any]], batch: _Batch, now_ms: int
+    identity: Identity,
+    items: list[dict[str, Any]],
+    found: dict[str, tuple[dict[str, Any], int]],
+    batch: _Batch,
+    now_ms: int,
 ) -> list[store.NewEvent]:
-    found = TASKS.get(tx, _task_ids(items), (identity.company,))
     rows = []
     for item in items:
         task = found.get(item["task"])
@@ -268,8 +272,17 @@ def _accept_model_events(
     return rows
 
 
-def _update_tasks(tx: Tx, identity: Identity, rows: list[store.NewEvent]) -> None:
-    """Fold the batch into each task's last_metrics / last_iteration / last_update."""
+def _update_tasks(
+    tx: Tx,
+    identity: Identity,
+    rows: list[store.NewEvent],
+    found: dict[str, tuple[dict[str, Any], int]],
+) -> None:
+    """Fold the batch into each task's last_metrics / last_iteration / last_update.
+
+    One UPDATE of just those fields per task, conditional on the revision read with the batch
+    (so only the indexes on them change); a concurrent writer (PostgreSQL) makes it re-read.
+    """
     per_task: dict[str, list[store.NewEvent]] = {}
     for row in rows:
         if row.type != store.LOG:
@@ -281,21 +294,21 @@ def _update_tasks(tx: Tx, identity: Identity, rows: list[store.NewEvent]) -> Non
             if e.type == store.SCALAR and e.value is not None
         ]
         iterations = [e.iter for e in events if e.iter != store.SINGLE_VALUE_ITER]
+        current = found.get(task_id)
         for _ in range(10):
-            found = TASKS.get(tx, [task_id], (identity.company,)).get(task_id)
-            if found is None:
+            if current is None:
                 break
-            doc, rev = found
+            doc, rev = current
             metrics = doc.get("last_metrics")
             if not isinstance(metrics, dict):
                 metrics = {}
             last_metrics.apply(metrics, points)
-            doc["last_metrics"] = metrics
+            sets: dict[str, Any] = {"last_metrics": metrics, "last_update": clock.now()}
             if iterations:
-                doc["last_iteration"] = max(int(doc.get("last_iteration") or 0), max(iterations))
-            doc["last_update"] = clock.now()
-            if TASKS.save(tx, doc, rev):
+                sets["last_iteration"] = max(int(doc.get("last_iteration") or 0), max(iterations))
+            if task_store.update_fields(tx, task_id, sets, expect_rev=rev) is not None:
                 break
+            current = TASKS.get(tx, [task_id], (identity.company,)).get(task_id)
         else:
             raise errors.failed_changing_task_status(
                 "task was changed concurrently while reporting events", task_id=task_id

@@ -88,11 +88,13 @@ def update_fields(
     unset: Iterable[str] = (),
     *,
     expect_status: str | None = None,
+    expect_rev: int | None = None,
 ) -> str | None:
     """One UPDATE of the given top-level fields (columns or doc keys); `unset` removes keys.
 
-    With `expect_status` the write happens only if the status is still that one. Returns the
-    task's project ("" when none) if a row was written, None otherwise.
+    With `expect_status` (`expect_rev`) the write happens only if the status (revision) is
+    still that one. Returns the task's project ("" when none) if a row was written, None
+    otherwise.
     """
     assigns: list[str] = []
     params: list[Any] = []
@@ -123,6 +125,9 @@ def update_fields(
     if expect_status is not None:
         sql += " AND status = ?"
         params.append(expect_status)
+    if expect_rev is not None:
+        sql += " AND rev = ?"
+        params.append(expect_rev)
     rows = tx.query(sql + " RETURNING project", params)
     if not rows:
         return None
