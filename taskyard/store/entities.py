@@ -29,12 +29,13 @@ class Entity:
     columns: tuple[Column, ...]
     by_field: dict[str, Column] = field(default_factory=dict, compare=False)
 
+    select_list: str = field(default="", compare=False)  # the columns from_row reads
+
     def __post_init__(self) -> None:
         self.by_field.update({c.field: c for c in self.columns})
-
-    @property
-    def select_list(self) -> str:
-        return ", ".join(c.name for c in self.columns) + ", doc, rev"
+        object.__setattr__(
+            self, "select_list", ", ".join(c.name for c in self.columns) + ", doc, rev"
+        )
 
     def to_row(self, document: dict[str, Any]) -> tuple[list[Any], str]:
         """Split a document into column values (in column order) and the doc JSON text."""

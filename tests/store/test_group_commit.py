@@ -1,0 +1,82 @@
+"""Group commit on SQLite: writes of one event-loop turn share a COMMIT, each request waits
+for it, and a failing write loses only its own changes."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from taskyard.store.db import DEFER_COMMIT, Database
+
+
+@pytest.fixture
+def dbs(tmp_path: Path) -> Iterator[tuple[Database, Database]]:
+    """The writer, and a second connection that sees only committed rows."""
+    url = f"sqlite:///{tmp_path / 'g.db'}"
+    writer, observer = Database(url), Database(url)
+    with writer.write() as tx:
+        tx.execute("CREATE TABLE t (v INTEGER)")
+    yield writer, observer
+    writer.close()
+    observer.close()
+
+
+def committed(db: Database) -> list[int]:
+    with db.read() as tx:
+        return sorted(r[0] for r in tx.query("SELECT v FROM t"))
+
+
+async def request(db: Database, value: int, seen: dict[int, list[int]], observer: Database) -> None:
+    """What the API does around a synchronous handler that inserts `value`."""
+    token = DEFER_COMMIT.set(True)
+    try:
+        with db.write() as tx:
+            tx.execute("INSERT INTO t VALUES (?)", (value,))
+        seen[value] = committed(observer)  # before the turn ends: not committed yet
+    finally:
+        DEFER_COMMIT.reset(token)
+    await db.settle()
+
+
+def test_concurrent_writes_share_one_commit_and_wait_for_it(dbs: tuple[Database, Database]) -> None:
+    writer, observer = dbs
+    seen: dict[int, list[int]] = {}
+
+    async def main() -> list[int]:
+        await asyncio.gather(*(request(writer, v, seen, observer) for v in range(5)))
+        return committed(observer)  # every request has settled: all durable
+
+    assert asyncio.run(main()) == [0, 1, 2, 3, 4]
+    assert all(rows == [] for rows in seen.values())  # nothing visible before the COMMIT
+
+
+def test_a_failing_write_rolls_back_only_its_own_changes(dbs: tuple[Database, Database]) -> None:
+    writer, observer = dbs
+
+    async def failing() -> None:
+        token = DEFER_COMMIT.set(True)
+        try:
+            with pytest.raises(ZeroDivisionError), writer.write() as tx:
+                tx.execute("INSERT INTO t VALUES (99)")
+                raise ZeroDivisionError
+        finally:
+            DEFER_COMMIT.reset(token)
+        await writer.settle()
+
+    async def main() -> None:
+        await asyncio.gather(
+            request(writer, 1, {}, observer), failing(), request(writer, 2, {}, observer)
+        )
+
+    asyncio.run(main())
+    assert committed(observer) == [1, 2]
+
+
+def test_a_write_outside_a_handler_commits_at_once(dbs: tuple[Database, Database]) -> None:
+    writer, observer = dbs
+    with writer.write() as tx:
+        tx.execute("INSERT INTO t VALUES (7)")
+    assert committed(observer) == [7]
