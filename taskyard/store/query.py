@@ -8,15 +8,16 @@ the read runs in a transaction with `SET LOCAL statement_timeout`. Either way th
 
 from __future__ import annotations
 
-import importlib
 import sqlite3
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
-from functools import cache
 from typing import Any
 
+import orjson
+
 from taskyard import errors
+from taskyard.domain import task_doc
 from taskyard.domain.query import projection as proj
 from taskyard.domain.query.compiler import CompiledQuery, compile_query
 from taskyard.domain.query.fields import EntitySpec
@@ -46,15 +47,36 @@ def readable(tx: Tx, table: str, companies: tuple[str, ...]) -> tuple[str, ...]:
     return companies
 
 
-@cache
-def _task_adapter() -> Callable[[dict[str, Any], Version], dict[str, Any]]:
-    """tasks.for_version (tasks helper); identity until that module exists."""
-    try:
-        module = importlib.import_module("taskyard.domain.task_doc")
-    except ImportError:
-        return lambda doc, version: doc
-    adapter: Callable[[dict[str, Any], Version], dict[str, Any]] = module.for_version
-    return adapter
+def _column_documents(
+    entity: Entity, query: CompiledQuery, version: Version, rows: list[tuple[Any, ...]]
+) -> list[dict[str, Any]] | None:
+    """A list page of top-level column fields, straight from the rows (no document, version
+    adapter or projection pass); None when the page needs the general path."""
+    projection = query.projection
+    if (
+        projection.all_fields
+        or projection.excludes
+        or projection.joins
+        or (entity is TASKS and version < task_doc.TAGS_MERGED_BELOW)
+        or not all(len(p) == 1 and p[0] in entity.by_field for p in projection.includes)
+    ):
+        return None
+    index = {c.field: n for n, c in enumerate(entity.columns)}
+    wanted = [(p[0], index[p[0]], entity.by_field[p[0]].kind) for p in projection.includes]
+    out = []
+    for row in rows:
+        doc: dict[str, Any] = {}
+        for name, n, kind in wanted:
+            value = row[n]
+            if value is None:
+                continue  # as from_row: absent, not null
+            if kind == "json":
+                value = orjson.loads(value)
+            elif kind == "bool":
+                value = bool(value)
+            doc[name] = value
+        out.append(doc)
+    return out
 
 
 def _select_list(entity: Entity, query: CompiledQuery) -> str:
@@ -198,11 +220,14 @@ def run(
     sql = build_select(query, db.dialect.is_postgres)
     rows = _fetch(db, sql, _uses_regex(sql))
     entity = ENTITIES[query.spec.table]
-    docs = [entity.from_row(row)[0] for row in rows]
-    if entity is TASKS:
-        adapt = _task_adapter()
-        docs = [adapt(d, version) for d in docs]
-    out = [proj.apply(query.spec, query.projection, d) for d in docs]
+    fast = _column_documents(entity, query, version, rows)
+    if fast is not None:
+        out = fast
+    else:
+        docs = [entity.from_row(row)[0] for row in rows]
+        if entity is TASKS:
+            docs = [task_doc.for_version(d, version) for d in docs]
+        out = [proj.apply(query.spec, query.projection, d) for d in docs]
     if query.projection.joins:
         with db.read() as tx:
             join_references(tx, query.spec, query.projection.joins, out, companies)

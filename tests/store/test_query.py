@@ -300,3 +300,27 @@ def test_metric_order_follows_updates(loaded: tuple[Database, str]) -> None:
         assert TASKS.save(tx, doc, rev)
     order = names(loaded, order_by=["-last_metrics.loss.val.value"], page_size=2)
     assert order == ["resnet cifar", "bert squad"]
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        ["id", "name", "tags", "user"],
+        ["status", "last_iteration", "system_tags", "project", "parent", "created"],
+    ],
+)
+def test_column_page_matches_the_general_path(
+    loaded: tuple[Database, str], fields: list[str]
+) -> None:
+    """Top-level column projections skip the document pass; an exclusion of a field not asked
+    for forces the general path, which must give the same page."""
+    db, company = loaded
+    data = {"search_hidden": True, "order_by": ["name"]}
+
+    def page(only_fields: list[str]) -> list[dict[str, Any]]:
+        docs, _ = query.get_all(db, TASK, {**data, "only_fields": only_fields}, V, (company, ""))
+        return docs
+
+    fast = page(fields)
+    assert len(fast) == 6 and all(set(d) <= {*fields, "id"} for d in fast)
+    assert fast == page([*fields, "-comment"])
