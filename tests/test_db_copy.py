@@ -27,7 +27,7 @@ def _populate(url: str, data_dir: Path) -> dict[str, Any]:
     with db.write() as tx:
         _, _ = accounts.create_credentials(tx, user, label="second")
         revoked, _ = accounts.create_credentials(tx, user, label="old")
-        accounts.revoke_credentials(tx, revoked)
+    accounts.revoke_credentials(db, revoked)
     server = LiveServer(url, str(data_dir))
     client = ApiClient(server.url, key, secret)
     try:

@@ -339,8 +339,7 @@ def test_revoked_credentials_and_their_tokens_stop_at_once(
         bearer = {"Authorization": f"Bearer {token}"}
         cookie = {"Cookie": f"clearml_token_basic={token}"}
         assert _post(api.http, "server.info", "2.23", bearer).status_code == 200
-        with db.write() as tx:
-            assert accounts.revoke_credentials(tx, key)
+        assert accounts.revoke_credentials(db, key)
         # the very next call, with no pause: basic, bearer and cookie all refused
         assert api.call("server.info").code == (401, 22)
         for headers in (bearer, cookie):

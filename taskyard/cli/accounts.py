@@ -52,9 +52,8 @@ def credentials_list(data_dir: Path, db: str) -> None:
 def credentials_revoke(data_dir: Path, db: str, access_key: str) -> None:
     """Revoke a credential pair; it stops working at once, also for issued tokens."""
     database = open_database(data_dir, db)
-    with database.write() as tx:
-        if not accounts.revoke_credentials(tx, access_key):
-            raise click.ClickException(f"no active credentials with access key {access_key}")
+    if not accounts.revoke_credentials(database, access_key):
+        raise click.ClickException(f"no active credentials with access key {access_key}")
     click.echo(f"revoked {access_key}")
 
 

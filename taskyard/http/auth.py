@@ -86,6 +86,8 @@ class _TokenCache:
 
 
 _tokens = _TokenCache()
+# (database, access key) -> revocations_seen() when it was last found active (SQLite only)
+_active: dict[tuple[str, str], int] = {}
 
 
 def identity_from_token(app: AppContext, token: str) -> Identity:
@@ -114,9 +116,14 @@ def identity_from_token(app: AppContext, token: str) -> Identity:
     if exp < time.time():
         raise _unauthorized(30, "Invalid token (invalid jwt token): reason=Signature has expired")
     # Revocation takes effect at once: the credential behind the token must still be active.
-    with app.db.read() as tx:
-        if not accounts.credential_active(tx, identity.access_key):
-            raise _unauthorized(30, "Invalid token (credentials revoked)")
+    seen = accounts.revocations_seen(app.db)
+    cache_key = (app.db.url, identity.access_key)
+    if seen is None or _active.get(cache_key) != seen:
+        with app.db.read() as tx:
+            if not accounts.credential_active(tx, identity.access_key):
+                raise _unauthorized(30, "Invalid token (credentials revoked)")
+        if seen is not None:
+            _active[cache_key] = seen
     return identity
 
 

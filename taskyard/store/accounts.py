@@ -6,10 +6,15 @@ brute-force, and login stays cheap.
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import hmac
+import mmap
+import os
 import secrets
+import struct
 from dataclasses import dataclass
+from pathlib import Path
 
 from taskyard.domain.clock import new_id, now
 from taskyard.domain.identity import Identity
@@ -83,14 +88,69 @@ def create_credentials(
     return access_key, secret
 
 
-def revoke_credentials(tx: Tx, access_key: str) -> bool:
-    return (
-        tx.execute(
-            "UPDATE credentials SET revoked = ? WHERE access_key = ? AND revoked IS NULL",
-            (now(), access_key),
+def revoke_credentials(db: Database, access_key: str) -> bool:
+    """Revoke a pair (False if there is no active one); every server sees it at its next call."""
+    with db.write() as tx:
+        revoked = (
+            tx.execute(
+                "UPDATE credentials SET revoked = ? WHERE access_key = ? AND revoked IS NULL",
+                (now(), access_key),
+            )
+            == 1
         )
-        == 1
-    )
+    if revoked:
+        _note_revocation(db)  # after the commit: a server that sees it must see the revocation
+    return revoked
+
+
+# On SQLite every server process shares the database's host, so a revocation also bumps a
+# counter in a small file beside the database, which servers map into memory: "nothing revoked
+# since I last checked?" is then a memory read instead of a query (or a stat() system call) on
+# every call. PostgreSQL servers may run on other hosts and query each time.
+_COUNTER = struct.Struct("<Q")
+_maps: dict[Path, mmap.mmap] = {}
+
+
+def _marker(db: Database) -> Path | None:
+    if db.dialect.is_postgres:
+        return None
+    return db.path.with_name(db.path.name + ".revocations")
+
+
+def _open_marker(path: Path) -> int:
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    if os.fstat(fd).st_size < _COUNTER.size:
+        os.ftruncate(fd, _COUNTER.size)  # zeros: nothing revoked yet
+    return fd
+
+
+def _note_revocation(db: Database) -> None:
+    marker = _marker(db)
+    if marker is None:
+        return
+    fd = _open_marker(marker)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)  # revokers in several processes count every revocation
+        (count,) = _COUNTER.unpack(os.pread(fd, _COUNTER.size, 0))
+        os.pwrite(fd, _COUNTER.pack(count + 1), 0)
+    finally:
+        os.close(fd)
+
+
+def revocations_seen(db: Database) -> int | None:
+    """A number that grows with every revocation (SQLite), or None: ask the database."""
+    marker = _marker(db)
+    if marker is None:
+        return None
+    view = _maps.get(marker)
+    if view is None:
+        fd = _open_marker(marker)
+        try:
+            view = _maps[marker] = mmap.mmap(fd, _COUNTER.size, access=mmap.ACCESS_READ)
+        finally:
+            os.close(fd)
+    count: int = _COUNTER.unpack_from(view, 0)[0]
+    return count
 
 
 def list_credentials(tx: Tx) -> list[Credential]:

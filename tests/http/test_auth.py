@@ -105,8 +105,7 @@ def test_revoked_credentials_fail_at_once_also_their_tokens(
 ) -> None:
     token = login(client)
     assert bearer(client, token) == (200, 0)
-    with db.write() as tx:
-        assert accounts.revoke_credentials(tx, client.access_key)
+    assert accounts.revoke_credentials(db, client.access_key)
     assert bearer(client, token) == (401, 30)
     assert client.call("server.info").code == (401, 22)
 
