@@ -138,6 +138,10 @@ PG_TSVECTOR = (
 )
 
 
+# m0008: the vector above, stored (a generated column) and indexed.
+PG_VECTOR_COLUMN = "search_vector"
+
+
 def pg_steps() -> list[str]:
     index_expr = PG_TSVECTOR.replace("tasks.", "")
     return [f"CREATE INDEX tasks_search ON tasks USING GIN ({index_expr})"]
@@ -163,10 +167,11 @@ def match(dialect: Dialect, query: TextQuery, scored: bool) -> tuple[Sql, Sql, S
     none = Sql("")
     if dialect.is_postgres:
         tsq = _pg_tsquery(query)
-        cond = Sql(f"{PG_TSVECTOR} @@ {tsq.text}", tsq.params)
+        vector = f"tasks.{PG_VECTOR_COLUMN}"
+        cond = Sql(f"{vector} @@ {tsq.text}", tsq.params)
         if not scored:
             return none, cond, none
-        score = Sql(f"ts_rank('{{0.1, 0.2, 0.4, 1.0}}', {PG_TSVECTOR}, {tsq.text})", tsq.params)
+        score = Sql(f"ts_rank('{{0.1, 0.2, 0.4, 1.0}}', {vector}, {tsq.text})", tsq.params)
         return none, cond, score
     if not scored:
         return (
