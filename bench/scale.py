@@ -426,8 +426,8 @@ def main() -> None:
     results: dict[str, Any] = {
         "tasks": args.tasks,
         "date": time.strftime("%Y-%m-%d"),
-        "machine": f"{os.cpu_count()} cores shared with other jobs "
-        f"(load average {os.getloadavg()[0]:.0f} at start)",
+        "machine": f"{os.cpu_count()} cores (1-minute load average"
+        f" {os.getloadavg()[0]:.1f} at start; above ~0.5 other work shares the machine)",
         "load_seconds": info.get("total_seconds"),
         "copy_seconds": round(copy_seconds, 1)
         if copy_seconds is not None

@@ -17,6 +17,7 @@ half the cost of a small write — is shared by the concurrent requests.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import re
 import sqlite3
@@ -215,7 +216,8 @@ class Database:
                 conn.execute("COMMIT")
         except Exception as exc:  # waiters must never hang on a group that cannot finish
             if conn.in_transaction:
-                conn.execute("ROLLBACK")
+                with contextlib.suppress(sqlite3.Error):
+                    conn.execute("ROLLBACK")
             if group is None:
                 raise
             group.finish(CommitFailed(f"{type(exc).__name__}: {exc}"))
