@@ -324,19 +324,33 @@ class Bench:
                 f"{s.name} answered {s.startup_s:.2f} s after start;"
                 f" idle RSS {st.idle_rss_kib[-1] / 1024:.0f} MiB"
             )
+        self.write_access, self.write_secret = self.writer_account(ty_dir, ty_db)
         return ty, ml, ml_exp
+
+    def writer_account(self, data_dir: Path, db: str) -> tuple[str, str]:
+        """Credentials of a second company for the write operations. MLflow's writes go to an
+        experiment of their own, not the searched one; taskyard's search is company-wide, so
+        its writes get a company of their own and the searched rows stay the populated ones."""
+        argv = [self.a.taskyard_exe, "users", "create", "bench-writer", "--company", "bench-writes"]
+        argv += ["--data-dir", str(data_dir)] + (["--db", db] if db else [])
+        out = subprocess.run(argv, capture_output=True, text=True, check=True).stdout
+        fields = dict(line.split(": ", 1) for line in out.splitlines() if ": " in line)
+        return fields["access_key"], fields["secret_key"]
 
     async def run_size(
         self, backend: str, n: int, first: bool, ty: Server, ml: Server, ml_exp: str
     ) -> None:
         try:
-            tyt = Taskyard(HOST, ty.port, self.access, self.secret)
+            tyt = Taskyard(HOST, ty.port, self.write_access, self.write_secret)
             await tyt.setup()
+            tys = Taskyard(HOST, ty.port, self.access, self.secret)  # searches the populated rows
+            await tys.setup()
             mlt = Mlflow(HOST, ml.port)
             await mlt.setup()
             mls = Mlflow(HOST, ml.port, experiment_id=ml_exp)  # searches the populated experiment
-            await self.check_search(tyt, mls, n)
-            await self.prime([(tyt, ty), (mlt, ml), (mls, ml)])
+            await self.check_search(tys, mls, n)
+            await self.prime([(tyt, ty), (mlt, ml)])
+            await self.prime([(tys, ty), (mls, ml)], only_search=True)
             ops = [o for o in self.a.ops if first or o == "search"]
             pairs = {"taskyard": (tyt, ty), "mlflow": (mlt, ml)}
             for rep in range(self.a.repeats):
@@ -349,8 +363,8 @@ class Bench:
                         )
                         for name in order:
                             target, server = pairs[name]
-                            if op == "search" and name == "mlflow":
-                                target = mls
+                            if op == "search":
+                                target = tys if name == "taskyard" else mls
                             await self.measure(backend, n, op, c, target, server, rep)
             if first and self.a.wrk and shutil.which("wrk"):
                 await self.run_wrk(backend, n, tyt, mlt, ty, ml)
@@ -359,12 +373,17 @@ class Bench:
                 self.r.stat(backend, s.name).peak_rss_kib.append(s.peak_rss_kib)
                 s.stop()
 
-    async def prime(self, pairs: list[tuple[Taskyard | Mlflow, Server]]) -> None:
-        """Unmeasured: every op once per worker and more, so lazy imports and caches are warm."""
+    async def prime(
+        self, pairs: list[tuple[Taskyard | Mlflow, Server]], only_search: bool = False
+    ) -> None:
+        """Unmeasured: every op once per worker and more, so lazy imports and caches are warm
+        (the searched rows get searches only: they must stay the populated ones)."""
         for target, _server in pairs:
-            await target.fill(want_all=200, want_fresh=200)
+            if not only_search:
+                await target.fill(want_all=200, want_fresh=200)
             for op in self.a.ops:
-                await run_load(HOST, target.port, target.step(op), 8, 1.5, 200)
+                if only_search == (op == "search"):
+                    await run_load(HOST, target.port, target.step(op), 8, 1.5, 200)
 
     async def check_search(self, tyt: Taskyard, mls: Mlflow, n: int) -> None:
         if "search" not in self.a.ops:

@@ -111,10 +111,14 @@ _COUNTER = struct.Struct("<Q")
 _maps: dict[Path, mmap.mmap] = {}
 
 
+_marker_paths: dict[str, Path | None] = {}
+
+
 def _marker(db: Database) -> Path | None:
-    if db.dialect.is_postgres:
-        return None
-    return db.path.with_name(db.path.name + ".revocations")
+    if db.url not in _marker_paths:  # computed once: a path operation per call shows up
+        pg = db.dialect.is_postgres
+        _marker_paths[db.url] = None if pg else db.path.with_name(db.path.name + ".revocations")
+    return _marker_paths[db.url]
 
 
 def _open_marker(path: Path) -> int:
