@@ -128,6 +128,11 @@ def _open_marker(path: Path) -> int:
     return fd
 
 
+def forget_checked_credentials(db: Database) -> None:
+    """Make every server re-check credentials at their next call (e.g. after a restore)."""
+    _note_revocation(db)
+
+
 def _note_revocation(db: Database) -> None:
     marker = _marker(db)
     if marker is None:

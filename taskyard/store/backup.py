@@ -20,7 +20,8 @@ import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
-from taskyard.store import transfer
+from taskyard.store import accounts, transfer
+from taskyard.store.db import Database
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
 PG_DUMP_MAGIC = b"PGDMP"
@@ -160,6 +161,8 @@ def restore(db_url: str, path: Path, force: bool = False, log: Log | None = None
     if fmt == "sqlite" and not _is_postgres(db_url):
         _sqlite_restore(path, _sqlite_path(db_url))
         _check(_sqlite_path(db_url))
+        # Servers that kept running must not trust credentials they checked in the old content.
+        accounts.forget_checked_credentials(Database(db_url))
     elif fmt == "pg_dump" and _is_postgres(db_url):
         exe = shutil.which("pg_restore")
         if exe is None:
