@@ -108,10 +108,8 @@ def revoke_credentials(db: Database, access_key: str) -> bool:
 # since I last checked?" is then a memory read instead of a query (or a stat() system call) on
 # every call. PostgreSQL servers may run on other hosts and query each time.
 _COUNTER = struct.Struct("<Q")
-_maps: dict[Path, mmap.mmap] = {}
-
-
-_marker_paths: dict[str, Path | None] = {}
+_maps: dict[Path, mmap.mmap] = {}  # marker file -> its mapping, opened once per process
+_marker_paths: dict[str, Path | None] = {}  # database URL -> marker file
 
 
 def _marker(db: Database) -> Path | None:
