@@ -61,8 +61,9 @@ def _column_documents(
         or not all(len(p) == 1 and p[0] in entity.by_field for p in projection.includes)
     ):
         return None
-    index = {c.field: n for n, c in enumerate(entity.columns)}
-    wanted = [(p[0], index[p[0]], entity.by_field[p[0]].kind) for p in projection.includes]
+    wanted = [
+        (p[0], entity.position[p[0]], entity.by_field[p[0]].kind) for p in projection.includes
+    ]
     out = []
     for row in rows:
         doc: dict[str, Any] = {}
