@@ -29,15 +29,13 @@ class Entity:
     columns: tuple[Column, ...]
     by_field: dict[str, Column] = field(default_factory=dict, compare=False)
 
-    # derived from `columns`: what from_row reads, and each field's position in such a row
+    # derived from `columns`: what from_row reads
     select_list: str = field(init=False, compare=False)
-    position: dict[str, int] = field(init=False, compare=False)
 
     def __post_init__(self) -> None:
         self.by_field.update({c.field: c for c in self.columns})
         names = ", ".join(c.name for c in self.columns)
         object.__setattr__(self, "select_list", f"{names}, doc, rev")
-        object.__setattr__(self, "position", {c.field: n for n, c in enumerate(self.columns)})
 
     def to_row(self, document: dict[str, Any]) -> tuple[list[Any], str]:
         """Split a document into column values (in column order) and the doc JSON text."""

@@ -47,11 +47,12 @@ def readable(tx: Tx, table: str, companies: tuple[str, ...]) -> tuple[str, ...]:
     return companies
 
 
-def _column_documents(
-    entity: Entity, query: CompiledQuery, version: Version, rows: list[tuple[Any, ...]]
-) -> list[dict[str, Any]] | None:
-    """A list page of top-level column fields, straight from the rows (no document, version
-    adapter or projection pass); None when the page needs the general path."""
+def column_page(
+    entity: Entity, query: CompiledQuery, version: Version
+) -> list[tuple[str, str]] | None:
+    """The (field, kind) pairs of a list page that asks only for top-level column fields,
+    which are then selected and rendered straight from their columns (no document, version
+    adapter or projection pass); None when the page needs whole documents."""
     projection = query.projection
     if (
         projection.all_fields
@@ -61,38 +62,41 @@ def _column_documents(
         or not all(len(p) == 1 and p[0] in entity.by_field for p in projection.includes)
     ):
         return None
-    wanted = [
-        (p[0], entity.position[p[0]], entity.by_field[p[0]].kind) for p in projection.includes
-    ]
+    return [(p[0], entity.by_field[p[0]].kind) for p in projection.includes]
+
+
+def _column_documents(
+    fields: list[tuple[str, str]], rows: list[tuple[Any, ...]]
+) -> list[dict[str, Any]]:
+    """Documents from rows selected with `_select_list(entity, fields)`."""
+    names = [name for name, _ in fields]
+    decoded = [name for name, kind in fields if kind == "json"]
+    flags = [name for name, kind in fields if kind == "bool"]
     out = []
     for row in rows:
-        doc: dict[str, Any] = {}
-        for name, n, kind in wanted:
-            value = row[n]
-            if value is None:
-                continue  # as from_row: absent, not null
-            if kind == "json":
-                value = orjson.loads(value)
-            elif kind == "bool":
-                value = bool(value)
-            doc[name] = value
+        # NULL columns are absent, not null (as in from_row)
+        doc = {name: value for name, value in zip(names, row, strict=True) if value is not None}
+        for name in decoded:
+            if name in doc:
+                doc[name] = orjson.loads(doc[name])
+        for name in flags:
+            if name in doc:
+                doc[name] = bool(doc[name])
         out.append(doc)
     return out
 
 
-def _select_list(entity: Entity, query: CompiledQuery) -> str:
-    cols = [f"{entity.table}.{c.name}" for c in entity.columns]
-    doc = f"{entity.table}.doc"
-    projection = query.projection
-    if not projection.all_fields and all(
-        len(p) == 1 and p[0] in entity.by_field for p in projection.includes
-    ):
-        # Only column fields asked for (a list page): skip reading and decoding the documents.
-        doc = "'{}'"
-    return ", ".join([*cols, doc, f"{entity.table}.rev"])
+def _select_list(entity: Entity, fields: list[tuple[str, str]] | None) -> str:
+    """What a page reads: just the asked-for columns of a column page, else whole rows."""
+    if fields is None:
+        return ", ".join(f"{entity.table}.{c}" for c in entity.select_list.split(", "))
+    return ", ".join(f"{entity.table}.{entity.by_field[name].name}" for name, _ in fields)
 
 
-def build_select(query: CompiledQuery, is_postgres: bool) -> Sql:
+def build_select(
+    query: CompiledQuery, is_postgres: bool, fields: list[tuple[str, str]] | None = None
+) -> Sql:
+    """The page's SELECT; `fields` (from `column_page`) narrows it to those columns."""
     entity = ENTITIES[query.spec.table]
     table = entity.table
     join, where, score = Sql(""), query.where, Sql("")
@@ -136,12 +140,12 @@ def build_select(query: CompiledQuery, is_postgres: bool) -> Sql:
         # from an index), and whole rows are read for the page alone.
         inner = f"SELECT {table}.rowid FROM {table} WHERE {where.text}{order_sql}{window}"
         text = (
-            f"SELECT {_select_list(entity, query)} FROM {table}"
+            f"SELECT {_select_list(entity, fields)} FROM {table}"
             f" WHERE {table}.rowid IN ({inner}){order_sql}"
         )
         params = [*where.params, *order_params, *window_params, *order_params]
         return Sql(text, tuple(params))
-    text = f"SELECT {_select_list(entity, query)} FROM {table} {join.text} WHERE {where.text}"
+    text = f"SELECT {_select_list(entity, fields)} FROM {table} {join.text} WHERE {where.text}"
     text += order_sql + window
     params = [*join.params, *where.params, *order_params, *window_params]
     return Sql(text, tuple(params))
@@ -218,12 +222,12 @@ def run(
     companies: tuple[str, ...],
 ) -> tuple[list[dict[str, Any]], str | None]:
     """The projected documents of the page, and the next scroll id when scrolling."""
-    sql = build_select(query, db.dialect.is_postgres)
-    rows = _fetch(db, sql, _uses_regex(sql))
     entity = ENTITIES[query.spec.table]
-    fast = _column_documents(entity, query, version, rows)
-    if fast is not None:
-        out = fast
+    fields = column_page(entity, query, version)
+    sql = build_select(query, db.dialect.is_postgres, fields)
+    rows = _fetch(db, sql, _uses_regex(sql))
+    if fields is not None:
+        out = _column_documents(fields, rows)
     else:
         docs = [entity.from_row(row)[0] for row in rows]
         if entity is TASKS:

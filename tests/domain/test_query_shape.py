@@ -20,8 +20,8 @@ from taskyard.errors import ApiError
     [
         (
             ["-last_update"],
-            ["tasks.last_update DESC", "tasks.id"],
-            ["tasks.last_update DESC NULLS LAST", "tasks.id"],
+            ["tasks.last_update DESC", "tasks.id DESC"],  # ties as the key: index order
+            ["tasks.last_update DESC NULLS LAST", "tasks.id DESC"],
         ),
         (
             ["name"],
@@ -33,6 +33,15 @@ from taskyard.errors import ApiError
             [
                 "CASE WHEN tasks.name IS NULL OR tasks.name = '' THEN 1 ELSE 0 END",
                 'tasks.name COLLATE "C" ASC',  # code point order, as SQLite
+                "tasks.id",
+            ],
+        ),
+        (
+            ["-status", "name"],
+            ["tasks.status DESC", "tasks.name IS NULL, tasks.name", "tasks.id"],  # the last key's
+            [
+                'tasks.status COLLATE "C" DESC NULLS LAST',
+                'tasks.name COLLATE "C" ASC NULLS LAST',
                 "tasks.id",
             ],
         ),

@@ -1,5 +1,10 @@
 """order_by → ORDER BY items: `-` for descending, empties last, numeric-aware JSON values,
-an `id` tie-breaker, and `@text_score` (relevance; only with search_text)."""
+an `id` tie-breaker, and `@text_score` (relevance; only with search_text).
+
+The tie-breaker runs in the direction of the last ordering key: an index that ends in
+(key, id) then yields a `-key` page by walking backwards and stopping after the page, with no
+sort of its own (tasks_company_status serves the SDK's "status + tag, newest first" that way).
+"""
 
 from __future__ import annotations
 
@@ -49,6 +54,7 @@ def compile_order(
     items: list[str] = []
     text_score = False
     seen_id = False
+    desc = False
     for index, raw in enumerate(order_by):
         desc = raw.startswith("-")
         path = raw.lstrip("-+").strip()
@@ -57,7 +63,7 @@ def compile_order(
                 raise errors.fields_value_error(
                     "text score cannot be used in order_by when search text is not used"
                 )
-            text_score = True
+            text_score = desc = True
             # Relevance: best first unless explicitly reversed ("-" means best first too,
             # as the reference's sort by score descending is the only useful one).
             items.append("{score} DESC")
@@ -94,5 +100,5 @@ def compile_order(
                 items.append(f"CASE WHEN {expr} IS NULL OR {expr} = '' THEN 1 ELSE 0 END")
             items.append(sql.order(sql.binary(expr), desc))
     if not seen_id:
-        items.append(f"{spec.table}.id")
+        items.append(f"{spec.table}.id DESC" if desc else f"{spec.table}.id")
     return OrderBy(tuple(items), text_score, natural=not order_by)
