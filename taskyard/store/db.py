@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import itertools
 import re
 import sqlite3
 import threading
@@ -102,7 +101,10 @@ _QMARK = re.compile(r"\?")
 # Set by the API while a synchronous handler runs: its writes may share one COMMIT.
 DEFER_COMMIT: ContextVar[bool] = ContextVar("DEFER_COMMIT", default=False)
 _JOINED: ContextVar[_CommitGroup | None] = ContextVar("_JOINED", default=None)
-_SAVEPOINTS = itertools.count()
+# One savepoint name for every write: the same SQL text each time stays in the statement cache
+# (a numbered name was compiled anew per write), and RELEASE / ROLLBACK TO a repeated name
+# act on the innermost one, so nested writes still unwind in order.
+_SAVEPOINT = "w"
 
 
 class CommitFailed(Exception):
@@ -181,7 +183,7 @@ class Database:
         if group is None:
             conn.execute("BEGIN IMMEDIATE")
         else:
-            savepoint = f"w{next(_SAVEPOINTS)}"
+            savepoint = _SAVEPOINT
             conn.execute(f"SAVEPOINT {savepoint}")
         try:
             yield _SqliteTx(conn, self.dialect)

@@ -80,3 +80,28 @@ def test_a_write_outside_a_handler_commits_at_once(dbs: tuple[Database, Database
     with writer.write() as tx:
         tx.execute("INSERT INTO t VALUES (7)")
     assert committed(observer) == [7]
+
+
+def test_a_failing_nested_write_unwinds_only_itself(dbs: tuple[Database, Database]) -> None:
+    """Savepoints share one name: the inner failure rolls back to the inner one, and the
+    outer write and the group's other writes still commit."""
+    writer, observer = dbs
+
+    async def nested() -> None:
+        token = DEFER_COMMIT.set(True)
+        try:
+            with writer.write() as outer:
+                outer.execute("INSERT INTO t VALUES (10)")
+                with pytest.raises(ZeroDivisionError), writer.write() as inner:
+                    inner.execute("INSERT INTO t VALUES (11)")
+                    raise ZeroDivisionError
+                outer.execute("INSERT INTO t VALUES (12)")
+        finally:
+            DEFER_COMMIT.reset(token)
+        await writer.settle()
+
+    async def main() -> None:
+        await asyncio.gather(request(writer, 1, {}, observer), nested())
+
+    asyncio.run(main())
+    assert committed(observer) == [1, 10, 12]
