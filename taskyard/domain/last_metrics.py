@@ -6,18 +6,18 @@ Keyed as the reference server keys it, so clients that address it by hash keep w
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from collections.abc import Iterable
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 
+@functools.lru_cache(maxsize=4096)  # a run reports the same few metric and variant names
 def key(name: str) -> str:
     return hashlib.md5(name.encode("utf-8")).hexdigest()  # noqa: S324 - a key, not security
 
 
-@dataclass(frozen=True)
-class Point:
+class Point(NamedTuple):
     metric: str
     variant: str
     iter: int
