@@ -8,10 +8,13 @@ process (BEGIN IMMEDIATE + busy timeout across processes) and PostgreSQL one ses
 
 Group commit (SQLite): while the API runs a synchronous handler it sets `DEFER_COMMIT`; that
 handler's `write()` blocks then end with a RELEASE of their own savepoint instead of a COMMIT,
-and the open transaction is committed once, in a callback after every request that is ready
-in this turn of the event loop has run. Each request waits for that commit (`settle()`)
-before it answers, so nothing is acknowledged before it is durable, while a COMMIT — about
-half the cost of a small write — is shared by the concurrent requests.
+and the open transaction is committed once, by a callback that runs once a turn of the event
+loop has passed in which no further write joined (at most `QUIET_TURNS_MAX` turns after the
+first). Each request waits for that commit (`settle()`) before it answers, so nothing is
+acknowledged before it is durable, while a COMMIT — about half the cost of a small write — is
+shared by the concurrent requests. Waiting for a quiet turn, rather than committing after the
+turn the first write came in, lets the requests of clients that were still sending join: with
+8 clients the writes per COMMIT went from 2.9 to 7.9 (bench/results).
 """
 
 from __future__ import annotations
@@ -105,6 +108,9 @@ _JOINED: ContextVar[_CommitGroup | None] = ContextVar("_JOINED", default=None)
 # (a numbered name was compiled anew per write), and RELEASE / ROLLBACK TO a repeated name
 # act on the innermost one, so nested writes still unwind in order.
 _SAVEPOINT = "w"
+# How many loop turns a COMMIT may be put off while writes keep joining its group: bounds the
+# wait of the group's first request (and how long the write lock is held) under steady load.
+QUIET_TURNS_MAX = 4
 
 
 class CommitFailed(Exception):
@@ -112,11 +118,14 @@ class CommitFailed(Exception):
 
 
 class _CommitGroup:
-    """The open SQLite transaction of one event-loop turn and the requests waiting on it."""
+    """The open SQLite transaction of a few event-loop turns and the requests waiting on it."""
 
     def __init__(self) -> None:
         self.done = asyncio.Event()
         self.error: BaseException | None = None
+        self.writes = 0  # writes that joined the group
+        self.writes_seen = 0  # of them, those already joined at the last look
+        self.turns = 0  # turns the COMMIT has been put off
 
     def finish(self, error: BaseException | None) -> None:
         self.error = error
@@ -204,8 +213,20 @@ class Database:
             return
         if group is None:
             group = self._local.group = _CommitGroup()
-            asyncio.get_running_loop().call_soon(self._commit, group)
+            asyncio.get_running_loop().call_soon(self._commit_when_quiet, group)
+        group.writes += 1
         _JOINED.set(group)
+
+    def _commit_when_quiet(self, group: _CommitGroup) -> None:
+        """COMMIT `group` once a loop turn has passed in which no write joined it."""
+        if getattr(self._local, "group", None) is not group:
+            return  # already committed by an immediate write
+        if group.writes != group.writes_seen and group.turns < QUIET_TURNS_MAX:
+            group.writes_seen = group.writes
+            group.turns += 1
+            asyncio.get_running_loop().call_soon(self._commit_when_quiet, group)
+            return
+        self._commit(group)
 
     def _commit(self, group: _CommitGroup | None) -> None:
         """COMMIT the open transaction (if `group` is still the open one)."""

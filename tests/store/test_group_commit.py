@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from taskyard.store.db import DEFER_COMMIT, Database
+from taskyard.store.db import DEFER_COMMIT, QUIET_TURNS_MAX, Database
 
 
 @pytest.fixture
@@ -105,3 +105,51 @@ def test_a_failing_nested_write_unwinds_only_itself(dbs: tuple[Database, Databas
 
     asyncio.run(main())
     assert committed(observer) == [1, 10, 12]
+
+
+def count_commits(db: Database) -> list[str]:
+    """The COMMIT statements `db`'s connection runs from now on."""
+    seen: list[str] = []
+    db._connection().set_trace_callback(  # type: ignore[no-untyped-call]
+        lambda sql: seen.append(sql) if sql == "COMMIT" else None
+    )
+    return seen
+
+
+def test_a_write_of_the_next_turn_joins_the_open_commit(dbs: tuple[Database, Database]) -> None:
+    """Clients whose requests arrive a turn apart still share one COMMIT."""
+    writer, observer = dbs
+    commits = count_commits(writer)
+
+    async def main() -> None:
+        first = asyncio.create_task(request(writer, 1, {}, observer))
+        await asyncio.sleep(0)  # the first request has written; the next arrives a turn later
+        second = asyncio.create_task(request(writer, 2, {}, observer))
+        await asyncio.gather(first, second)
+
+    asyncio.run(main())
+    assert committed(observer) == [1, 2]
+    assert commits == ["COMMIT"]
+
+
+def test_steady_writes_do_not_put_the_commit_off_for_ever(dbs: tuple[Database, Database]) -> None:
+    """A new write every turn: the first request still answers within a few turns."""
+    writer, observer = dbs
+    commits = count_commits(writer)
+    answered_after: list[int] = []
+
+    async def main() -> None:
+        turn = 0
+        first = asyncio.create_task(request(writer, 0, {}, observer))
+        first.add_done_callback(lambda _: answered_after.append(turn))
+        others = []
+        for turn in range(1, 20):  # noqa: B007 - read by the callback
+            others.append(asyncio.create_task(request(writer, turn, {}, observer)))
+            await asyncio.sleep(0)
+        await asyncio.gather(first, *others)
+
+    asyncio.run(main())
+    assert committed(observer) == list(range(20))
+    # its write's turn, the turns the COMMIT is put off, the COMMIT's turn, its own wake-up
+    assert answered_after and answered_after[0] <= 1 + QUIET_TURNS_MAX + 1 + 2
+    assert len(commits) >= 20 // (QUIET_TURNS_MAX + 2)
