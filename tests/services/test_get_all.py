@@ -204,6 +204,25 @@ def test_search_text_and_score(client: ApiClient, db: Database, account: Account
     assert [t["name"] for t in tasks["tasks"]] == ["resnet mnist"]
 
 
+def test_search_follows_edits_of_indexed_texts(client: ApiClient) -> None:
+    """The index is updated when an indexed document text changes, and only then."""
+    task = client.ok("tasks.create", name="plain run", type="training")["id"]
+
+    def found(text: str) -> bool:
+        reply = client.ok("tasks.get_all", search_text=text, only_fields=["id"])
+        return task in [t["id"] for t in reply["tasks"]]
+
+    client.ok("tasks.edit", task=task, script={"repository": "https://git.example/zebra.git"})
+    assert found("zebra")
+    client.ok("tasks.edit", task=task, script={"entry_point": "giraffe.py"})
+    assert found("giraffe") and found("zebra")
+    client.ok("tasks.edit", task=task, script={"repository": "https://git.example/okapi.git"})
+    assert found("okapi") and not found("zebra")
+    client.ok("tasks.started", task=task)  # rewrites the document, no indexed text changes
+    client.ok("tasks.completed", task=task)
+    assert found("okapi") and found("giraffe") and found("plain")
+
+
 def test_companies_are_isolated(
     client: ApiClient, other_client: ApiClient, db: Database, account: Account
 ) -> None:
