@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
 import re
 from collections.abc import Awaitable, Callable
@@ -130,7 +131,7 @@ class Dispatch:
             raise errors.general(400, f"Invalid request path {path}")
         self.name = match["name"]
         version_text = match["version"]
-        self.requested = Version.parse(version_text) if version_text else MAX_VERSION
+        self.requested = _parse_version(version_text) if version_text else MAX_VERSION
         lookup = min(self.requested, MAX_VERSION)
         self.impl = impl = registry.resolve(self.name, lookup)
         if impl is None:
@@ -193,6 +194,12 @@ class Dispatch:
         return call
 
 
+@functools.lru_cache(maxsize=256)  # clients use a handful of versions; every call parses one
+def _parse_version(text: str) -> Version:
+    return Version.parse(text)
+
+
+@functools.lru_cache(maxsize=256)
 def _wire(version: Version | None, as_float: bool) -> str | float | None:
     """Versions are strings in the envelope, except floats for clients below 2.1."""
     if version is None:

@@ -33,7 +33,8 @@ async def read_body(receive: Receive, limit: int) -> bytes:
 
 
 def header_map(scope: Scope) -> dict[str, str]:
-    return {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+    # ASGI servers give header names in lower case (the ASGI spec requires it).
+    return {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
 
 
 CORS = [

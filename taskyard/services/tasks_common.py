@@ -154,12 +154,13 @@ def change_status(
 ) -> dict[str, Any]:
     """Check and apply one status change; returns the reply's `fields`.
 
-    `extra(doc, now)` adds endpoint-specific (sets, unset) after the transition check.
+    `extra(doc, now)` adds endpoint-specific (sets, unset) after the transition check; `doc`
+    holds the task's column fields only (status, started, …: all a transition reads).
     """
     identity = call.identity
     now = clock.now()
     with call.app.db.write() as tx:
-        doc, _ = store.get_writable(tx, [req.task], identity)[req.task]
+        doc, _ = store.get_writable(tx, [req.task], identity, with_doc=False)[req.task]
         current = doc.get("status", states.CREATED)
         states.check(current, target, bool(req.force), allow_same)
         sets = status_fields(

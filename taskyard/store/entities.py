@@ -29,13 +29,15 @@ class Entity:
     columns: tuple[Column, ...]
     by_field: dict[str, Column] = field(default_factory=dict, compare=False)
 
-    # derived from `columns`: what from_row reads
+    # derived from `columns`: what from_row reads (whole documents, or their columns only)
     select_list: str = field(init=False, compare=False)
+    columns_select_list: str = field(init=False, compare=False)
 
     def __post_init__(self) -> None:
         self.by_field.update({c.field: c for c in self.columns})
         names = ", ".join(c.name for c in self.columns)
         object.__setattr__(self, "select_list", f"{names}, doc, rev")
+        object.__setattr__(self, "columns_select_list", f"{names}, '{{}}', rev")
 
     def to_row(self, document: dict[str, Any]) -> tuple[list[Any], str]:
         """Split a document into column values (in column order) and the doc JSON text."""
@@ -92,14 +94,16 @@ class Entity:
         return count == 1
 
     def get(
-        self, tx: Tx, ids: Iterable[str], companies: Sequence[str]
+        self, tx: Tx, ids: Iterable[str], companies: Sequence[str], *, with_doc: bool = True
     ) -> dict[str, tuple[dict[str, Any], int]]:
-        """Documents by id, restricted to `companies`; {id: (document, rev)}."""
+        """Documents by id, restricted to `companies`; {id: (document, rev)}. Without `with_doc`
+        a document holds only the column fields (nothing of `doc` is read or decoded)."""
         id_list = list(dict.fromkeys(ids))
         if not id_list:
             return {}
+        select_list = self.select_list if with_doc else self.columns_select_list
         rows = tx.query(
-            f"SELECT {self.select_list} FROM {self.table} WHERE id IN "
+            f"SELECT {select_list} FROM {self.table} WHERE id IN "
             f"({', '.join('?' * len(id_list))}) AND company IN ({', '.join('?' * len(companies))})",
             (*id_list, *companies),
         )

@@ -28,14 +28,19 @@ def get_readable(tx: Tx, task_id: str, identity: Identity) -> tuple[dict[str, An
 
 
 def get_writable(
-    tx: Tx, ids: Sequence[str], identity: Identity, *, style: str = "company"
+    tx: Tx,
+    ids: Sequence[str],
+    identity: Identity,
+    *,
+    style: str = "company",
+    with_doc: bool = True,
 ) -> Found:
     """The tasks, for a write: public ones → 403/21, missing ones → 400/101.
 
     `style` picks the reference message of the calling endpoint: `company` (id + company),
-    `id` (update/edit) or `ids` (batches).
+    `id` (update/edit) or `ids` (batches). Without `with_doc` only column fields are read.
     """
-    found = TASKS.get(tx, ids, identity.readable_companies)
+    found = TASKS.get(tx, ids, identity.readable_companies, with_doc=with_doc)
     public = [i for i in ids if i in found and found[i][0].get("company") == ""]
     missing = [i for i in dict.fromkeys(ids) if i not in found]
     if missing:
