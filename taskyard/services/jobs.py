@@ -22,6 +22,7 @@ from taskyard.config import Settings
 from taskyard.context import AppContext
 from taskyard.domain.clock import new_id, now
 from taskyard.domain.watchdog import STATUS_FROM, WatchdogRule
+from taskyard.store import checkpoint
 from taskyard.store.db import Database
 from taskyard.store.leader import Leadership, leadership, new_holder
 
@@ -162,3 +163,33 @@ def background(job: ClusterJob) -> Callable[[AppContext], Coroutine[Any, Any, No
 
 
 BACKGROUND_JOBS.append(background(WATCHDOG))
+
+
+async def wal_checkpoints(app: AppContext) -> None:
+    """This process's SQLite checkpoints, on a thread of their own (store/checkpoint.py)."""
+    db = app.db
+    if db.dialect.is_postgres:
+        return
+    loop = asyncio.get_running_loop()
+    executor = ThreadPoolExecutor(1, thread_name_prefix="taskyard-checkpoint")
+    checkpointer = await loop.run_in_executor(
+        executor, checkpoint.Checkpointer, db.url, db.durability
+    )
+    checkpoint.hand_off(db)  # this coroutine runs on the loop thread: its connection
+    seen = db.commits
+    try:
+        while True:
+            await asyncio.sleep(checkpoint.INTERVAL_S)
+            if db.commits == seen:
+                continue
+            seen = db.commits
+            try:
+                await loop.run_in_executor(executor, checkpointer.run)
+            except Exception:
+                log.exception("WAL checkpoint failed; retrying next tick")
+    finally:
+        await loop.run_in_executor(executor, checkpointer.close)
+        executor.shutdown(wait=False)
+
+
+BACKGROUND_JOBS.append(wal_checkpoints)

@@ -141,6 +141,7 @@ class Database:
         self.url = url
         self.durability = durability  # "normal" or "full" (docs/durability.md)
         self._local = threading.local()
+        self.commits = 0  # SQLite COMMITs so far (the WAL checkpointer watches it)
         if url.startswith(("postgresql://", "postgres://")):
             self.dialect = POSTGRES
         elif url.startswith("sqlite:///"):
@@ -245,6 +246,7 @@ class Database:
                 raise
             group.finish(CommitFailed(f"{type(exc).__name__}: {exc}"))
             return
+        self.commits += 1
         if group is not None:
             group.finish(None)
 
