@@ -217,13 +217,13 @@ def test_trigger_maintained_tables_are_rebuilt_not_copied(tmp_path: Path) -> Non
     with db.write() as tx:
         for i in range(5):
             tx.execute(
-                "INSERT INTO tasks (id, company, name, status, tags, system_tags, doc) "
-                "VALUES (?, ?, ?, 'created', '[]', '[]', ?)",
+                "INSERT INTO tasks (id, company, name, status, tags, system_tags, last_metrics,"
+                " doc) VALUES (?, ?, ?, 'created', '[]', '[]', ?, '{}')",
                 (
                     new_id(),
                     company,
                     f"run {i}",
-                    orjson.dumps({"last_metrics": {"m": {"v": {"value": i}}}}).decode(),
+                    orjson.dumps({"m": {"v": {"value": i}}}).decode(),
                 ),
             )
     db.close()

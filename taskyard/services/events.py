@@ -225,7 +225,8 @@ def _add(call: Call, items: list[dict[str, Any]]) -> dict[str, Any]:
     with call.app.db.write() as tx:
         task_items = [i for i in valid if not i.get("model_event")]
         model_items = [i for i in valid if i.get("model_event")]
-        tasks = TASKS.get(tx, _task_ids(task_items), (identity.company,))
+        # Columns only: status, last_iteration and last_metrics are all the batch needs.
+        tasks = TASKS.get(tx, _task_ids(task_items), (identity.company,), with_doc=False)
         rows = _accept_task_events(identity, task_items, tasks, batch, now_ms)
         rows += _accept_model_events(tx, identity, model_items, batch, now_ms)
         store.insert(tx, rows)
@@ -280,8 +281,8 @@ def _update_tasks(
 ) -> None:
     """Fold the batch into each task's last_metrics / last_iteration / last_update.
 
-    One UPDATE of just those fields per task, conditional on the revision read with the batch
-    (so only the indexes on them change); a concurrent writer (PostgreSQL) makes it re-read.
+    One UPDATE of just those columns per task (never `doc`), conditional on the revision read
+    with the batch; a concurrent writer (PostgreSQL) makes it re-read.
     """
     per_task: dict[str, list[store.NewEvent]] = {}
     for row in rows:
@@ -308,7 +309,7 @@ def _update_tasks(
                 sets["last_iteration"] = max(int(doc.get("last_iteration") or 0), max(iterations))
             if task_store.update_fields(tx, task_id, sets, expect_rev=rev) is not None:
                 break
-            current = TASKS.get(tx, [task_id], (identity.company,)).get(task_id)
+            current = TASKS.get(tx, [task_id], (identity.company,), with_doc=False).get(task_id)
         else:
             raise errors.failed_changing_task_status(
                 "task was changed concurrently while reporting events", task_id=task_id

@@ -20,7 +20,16 @@ from taskyard.store.db import Tx
 class Column:
     field: str  # the document key
     name: str  # the SQL column
-    kind: str = "text"  # text | int | bool | json
+    kind: str = "text"  # text | int | bool | json (an array) | object (a JSON object)
+
+    @property
+    def is_json(self) -> bool:
+        return self.kind in ("json", "object")
+
+    @property
+    def empty(self) -> Any:
+        """What a JSON column holds for an absent field."""
+        return {} if self.kind == "object" else []
 
 
 @dataclass(frozen=True)
@@ -45,8 +54,8 @@ class Entity:
         values: list[Any] = []
         for col in self.columns:
             value = rest.pop(col.field, None)
-            if col.kind == "json":
-                value = orjson.dumps(value if value is not None else []).decode()
+            if col.is_json:
+                value = orjson.dumps(value if value is not None else col.empty).decode()
             elif col.kind == "bool":
                 value = bool(value)
             values.append(value)
@@ -59,7 +68,7 @@ class Entity:
         for col, value in zip(self.columns, row[:n], strict=True):
             if value is None:
                 continue
-            if col.kind == "json":
+            if col.is_json:
                 value = orjson.loads(value)
             elif col.kind == "bool":
                 value = bool(value)
@@ -70,7 +79,7 @@ class Entity:
     def insert(self, tx: Tx, document: dict[str, Any]) -> None:
         values, doc = self.to_row(document)
         names = [c.name for c in self.columns] + ["doc", "rev"]
-        marks = [tx.dialect.json_param() if c.kind == "json" else "?" for c in self.columns]
+        marks = [tx.dialect.json_param() if c.is_json else "?" for c in self.columns]
         marks += [tx.dialect.json_param(), "0"]
         tx.execute(
             f"INSERT INTO {self.table} ({', '.join(names)}) VALUES ({', '.join(marks)})",
@@ -81,7 +90,7 @@ class Entity:
         """Write a whole document back if nobody changed it since `rev` was read."""
         values, doc = self.to_row(document)
         sets = [
-            f"{c.name} = {tx.dialect.json_param() if c.kind == 'json' else '?'}"
+            f"{c.name} = {tx.dialect.json_param() if c.is_json else '?'}"
             for c in self.columns
             if c.field != "id"
         ]
@@ -152,6 +161,7 @@ TASKS = Entity(
         "last_iteration:int",
         "tags:json",
         "system_tags:json",
+        "last_metrics:object",
     ),
 )
 PROJECTS = Entity(

@@ -70,7 +70,7 @@ def _column_documents(
 ) -> list[dict[str, Any]]:
     """Documents from rows selected with `_select_list(entity, fields)`."""
     names = [name for name, _ in fields]
-    decoded = [name for name, kind in fields if kind == "json"]
+    decoded = [name for name, kind in fields if kind in ("json", "object")]
     flags = [name for name, kind in fields if kind == "bool"]
     out = []
     for row in rows:

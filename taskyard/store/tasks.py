@@ -109,9 +109,9 @@ def update_fields(
         col = TASKS.by_field.get(key)
         if col is None:
             doc_sets[key] = value
-        elif col.kind == "json":
+        elif col.is_json:
             assigns.append(f"{col.name} = {tx.dialect.json_param()}")
-            params.append(_json(value if value is not None else []))
+            params.append(_json(value if value is not None else col.empty))
         else:
             assigns.append(f"{col.name} = ?")
             params.append(value)
@@ -155,7 +155,7 @@ def save_if(tx: Tx, doc: dict[str, Any], rev: int, status: str) -> bool:
     """Write a whole document back if neither its rev nor its status changed since read."""
     values, body = TASKS.to_row(doc)
     sets = [
-        f"{c.name} = {tx.dialect.json_param() if c.kind == 'json' else '?'}"
+        f"{c.name} = {tx.dialect.json_param() if c.is_json else '?'}"
         for c in TASKS.columns
         if c.field != "id"
     ]

@@ -30,7 +30,8 @@ class Reference:
 class EntitySpec:
     object_name: str  # as in error messages: Task, Project, Model
     table: str
-    # column-backed fields: name -> column; kind is text | datetime | int | bool | array
+    # column-backed fields: name -> column; kind is text | datetime | int | bool | array |
+    # object (a JSON object: its sub-paths are paths inside the column)
     columns: dict[str, tuple[str, str]]
     doc_fields: frozenset[str]  # top-level fields stored in the doc JSON
     list_fields: frozenset[str]  # list filters (include/exclude, operators)
@@ -70,11 +71,14 @@ class EntitySpec:
             return Ref(self.table, column, array=kind == "array")
         self.check_known([path])
         parts = path.split(".")
-        if parts[0] in self.columns:
-            # A sub-path of a column-backed field has no value (columns are scalars).
-            return Ref(self.table, self.columns[parts[0]][0], ("__none__",))
         if parts[0] == "last_metrics":
             parts = [parts[0], *(metric_key(p) for p in parts[1:3]), *parts[3:]]
+        if parts[0] in self.columns:
+            column, kind = self.columns[parts[0]]
+            if kind == "object":  # a JSON object in a column of its own: a path inside it
+                return Ref(self.table, column, tuple(parts[1:]))
+            # A sub-path of a scalar column-backed field has no value.
+            return Ref(self.table, column, ("__none__",))
         return Ref(self.table, "doc", tuple(parts))
 
     def matches_prefix(self, path: str, names: frozenset[str]) -> bool:
@@ -109,7 +113,6 @@ _TASK_DOC_FIELDS = frozenset(
         "models",
         "container",
         "last_changed_by",
-        "last_metrics",
         "last_worker",
         "last_worker_report",
         "unique_metrics",
@@ -145,6 +148,7 @@ TASK = EntitySpec(
         "status_changed": ("status_changed", "datetime"),
         "last_change": ("last_change", "datetime"),
         "last_iteration": ("last_iteration", "int"),
+        "last_metrics": ("last_metrics", "object"),
     },
     doc_fields=_TASK_DOC_FIELDS,
     list_fields=frozenset(

@@ -64,7 +64,8 @@ def marks(n: int) -> str:
 
 @dataclass(frozen=True)
 class Ref:
-    """Where a field's value lives: a column, or a JSON path inside the `doc` column.
+    """Where a field's value lives: a column, or a JSON path inside `doc` (or another JSON
+    column).
 
     `array` marks values that are JSON arrays (tags); `key` picks one member of each array
     element (models.input[*].model).
@@ -154,17 +155,17 @@ class SqliteSql:
 
     def metric_value(self, ref: Ref) -> str:
         # The latest value is also kept in task_metrics (store/migrations/m0006): one indexed
-        # lookup per row instead of parsing the task's whole document.
+        # lookup per row instead of parsing the task's last_metrics.
         parts = ref.path
         if (
-            ref.table == "tasks"
-            and len(parts) == 4
-            and parts[3] == "value"
-            and all(re.fullmatch(r"[0-9a-f]{32}", p) for p in parts[1:3])
+            (ref.table, ref.column) == ("tasks", "last_metrics")
+            and len(parts) == 3
+            and parts[2] == "value"
+            and all(re.fullmatch(r"[0-9a-f]{32}", p) for p in parts[:2])
         ):
             return (
                 f"(SELECT value FROM task_metrics WHERE task_rowid = tasks.rowid"
-                f" AND metric = '{parts[1]}' AND variant = '{parts[2]}')"
+                f" AND metric = '{parts[0]}' AND variant = '{parts[1]}')"
             )
         return self.sort_value(ref)
 

@@ -1,0 +1,77 @@
+"""Migrations that move data: an installation upgraded in place reads back as before."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import orjson
+import pytest
+
+from taskyard.domain.clock import new_id, now
+from taskyard.store import migrations
+from taskyard.store.db import Database
+from taskyard.store.entities import TASKS
+from tests.conftest import drop_pg_database, fresh_database_url
+
+METRICS = {
+    "a" * 32: {"b" * 32: {"metric": "loss", "variant": "train", "value": 0.25, "max_value": 1}},
+    "c" * 32: {"d" * 32: {"metric": "acc", "variant": "val", "value": 0.9}},
+}
+
+
+@pytest.fixture
+def database(backend: str, tmp_path: Path) -> Iterator[Database]:
+    url = fresh_database_url(backend, tmp_path)
+    db = Database(url)
+    yield db
+    db.close()
+    if backend == "postgres":
+        drop_pg_database(url)
+
+
+def _apply(db: Database, names: list[migrations.Migration]) -> None:
+    """Apply exactly these migrations: the schema of an installation of that version."""
+    with db.write() as tx:
+        tx.execute(
+            "CREATE TABLE IF NOT EXISTS schema_migrations"
+            " (name TEXT PRIMARY KEY, applied TEXT NOT NULL)"
+        )
+    for migration in names:
+        with db.write() as tx:
+            for statement in migration.steps(db.dialect):
+                tx.execute(statement)
+            tx.execute(
+                "INSERT INTO schema_migrations (name, applied) VALUES (?, ?)",
+                (migration.name, now()),
+            )
+
+
+def test_last_metrics_move_out_of_the_document_into_their_column(database: Database) -> None:
+    known = migrations.all_migrations()
+    before = [m for m in known if m.name < "0010"]
+    _apply(database, before)  # an installation as it was before m0010
+    task = new_id()
+    doc = {"script": {"repository": "r"}, "last_metrics": METRICS}
+    with database.write() as tx:
+        tx.execute(
+            "INSERT INTO tasks (id, company, name, status, tags, system_tags, doc)"
+            f" VALUES (?, 'co', 'run', 'created', '[]', '[]', {database.dialect.json_param()})",
+            (task, orjson.dumps(doc).decode()),
+        )
+
+    assert migrations.upgrade(database)[0] == "0010_last_metrics_column"
+
+    with database.read() as tx:
+        document, _ = TASKS.get(tx, [task], ("co",))[task]
+        raw_doc = tx.query_one("SELECT doc FROM tasks WHERE id = ?", (task,))
+        metric_rows = (
+            []
+            if database.dialect.is_postgres
+            else sorted(tx.query("SELECT metric, variant, value FROM task_metrics"))
+        )
+    assert document["last_metrics"] == METRICS
+    assert document["script"] == {"repository": "r"}
+    assert raw_doc is not None and "last_metrics" not in orjson.loads(raw_doc[0])
+    if not database.dialect.is_postgres:  # the sort table SQLite keeps is unchanged
+        assert metric_rows == [("a" * 32, "b" * 32, 0.25), ("c" * 32, "d" * 32, 0.9)]
