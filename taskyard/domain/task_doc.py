@@ -368,7 +368,7 @@ def for_version(doc: dict[str, Any], version: Version) -> dict[str, Any]:
     Works on projected documents too: a derived field appears only when its source is present,
     and nothing is added that the document does not have.
     """
-    out = {k: v for k, v in doc.items() if not k.startswith("_")}
+    out = {k: v for k, v in doc.items() if k[:1] != "_"}  # internal keys start with "_"
     models = out.get("models") if isinstance(out.get("models"), dict) else None
     if version < MODELS_LEGACY_BELOW and models is not None:
         inputs = models.get("input") or []

@@ -41,12 +41,20 @@ class Entity:
     # derived from `columns`: what from_row reads (whole documents, or their columns only)
     select_list: str = field(init=False, compare=False)
     columns_select_list: str = field(init=False, compare=False)
+    # (position, field) of the JSON and of the boolean columns, which from_row converts
+    _json_at: tuple[tuple[int, str], ...] = field(init=False, compare=False)
+    _bool_at: tuple[tuple[int, str], ...] = field(init=False, compare=False)
+    _fields: tuple[str, ...] = field(init=False, compare=False)
 
     def __post_init__(self) -> None:
         self.by_field.update({c.field: c for c in self.columns})
         names = ", ".join(c.name for c in self.columns)
         object.__setattr__(self, "select_list", f"{names}, doc, rev")
         object.__setattr__(self, "columns_select_list", f"{names}, '{{}}', rev")
+        at = list(enumerate(self.columns))
+        object.__setattr__(self, "_json_at", tuple((i, c.field) for i, c in at if c.is_json))
+        object.__setattr__(self, "_bool_at", tuple((i, c.field) for i, c in at if c.kind == "bool"))
+        object.__setattr__(self, "_fields", tuple(c.field for c in self.columns))
 
     def to_row(self, document: dict[str, Any]) -> tuple[list[Any], str]:
         """Split a document into column values (in column order) and the doc JSON text."""
@@ -63,16 +71,17 @@ class Entity:
 
     def from_row(self, row: Sequence[Any]) -> tuple[dict[str, Any], int]:
         """Rebuild (document, rev) from a row selected with `select_list`."""
-        n = len(self.columns)
+        n = len(self._fields)
         document: dict[str, Any] = orjson.loads(row[n])
-        for col, value in zip(self.columns, row[:n], strict=True):
-            if value is None:
-                continue
-            if col.is_json:
-                value = orjson.loads(value)
-            elif col.kind == "bool":
-                value = bool(value)
-            document[col.field] = value
+        # NULL columns are absent fields, not nulls; the row goes on past them (doc, rev)
+        fields = zip(self._fields, row, strict=False)
+        document.update({f: v for f, v in fields if v is not None})
+        for i, name in self._json_at:
+            if row[i] is not None:
+                document[name] = orjson.loads(row[i])
+        for i, name in self._bool_at:
+            if row[i] is not None:
+                document[name] = bool(row[i])
         return document, int(row[n + 1])
 
     # -- generic statements ------------------------------------------------------------
