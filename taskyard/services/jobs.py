@@ -90,15 +90,11 @@ def stop_silent_tasks(
     at = at or datetime.now(UTC)
     cutoff = rule.cutoff(at)
     fields = rule.stop_fields(at)
-    if db.dialect.is_postgres:
-        doc = "doc || jsonb_build_object('status_reason', ?::text, 'status_message', ?::text)"
-    else:
-        doc = "json_set(doc, '$.status_reason', ?, '$.status_message', ?)"
     # The status is a literal so that both planners can use the partial index on it.
     silent = f"status = '{STATUS_FROM}' AND (last_update < ? OR last_update IS NULL)"
     sql = (
         f"UPDATE tasks SET status = ?, status_changed = ?, last_update = ?, last_change = ?, "
-        f"doc = {doc}, rev = rev + 1 "
+        f"status_reason = ?, status_message = ?, rev = rev + 1 "
         f"WHERE id IN (SELECT id FROM tasks WHERE {silent} LIMIT ?) AND {silent} "
         f"RETURNING id, project"
     )

@@ -171,6 +171,9 @@ TASKS = Entity(
         "tags:json",
         "system_tags:json",
         "last_metrics:object",
+        "status_reason",
+        "status_message",
+        "last_changed_by",
     ),
 )
 PROJECTS = Entity(

@@ -75,3 +75,28 @@ def test_last_metrics_move_out_of_the_document_into_their_column(database: Datab
     assert raw_doc is not None and "last_metrics" not in orjson.loads(raw_doc[0])
     if not database.dialect.is_postgres:  # the sort table SQLite keeps is unchanged
         assert metric_rows == [("a" * 32, "b" * 32, 0.25), ("c" * 32, "d" * 32, 0.9)]
+
+
+def test_status_texts_move_out_of_the_document_into_columns(database: Database) -> None:
+    _apply(database, [m for m in migrations.all_migrations() if m.name < "0011"])
+    task = new_id()
+    texts = {"status_reason": "why", "status_message": "what", "last_changed_by": "u1"}
+    doc = {"script": {"repository": "r"}, **texts}
+    with database.write() as tx:
+        tx.execute(
+            "INSERT INTO tasks (id, company, name, status, tags, system_tags, doc)"
+            f" VALUES (?, 'co', 'run', 'stopped', '[]', '[]', {database.dialect.json_param()})",
+            (task, orjson.dumps(doc).decode()),
+        )
+
+    assert migrations.upgrade(database) == ["0011_status_text_columns"]
+
+    with database.read() as tx:
+        document, _ = TASKS.get(tx, [task], ("co",))[task]
+        columns = tx.query_one(
+            "SELECT status_reason, status_message, last_changed_by, doc FROM tasks WHERE id = ?",
+            (task,),
+        )
+    assert {k: document[k] for k in texts} == texts
+    assert columns is not None and columns[:3] == ("why", "what", "u1")
+    assert orjson.loads(columns[3]) == {"script": {"repository": "r"}}

@@ -99,8 +99,6 @@ def metric_key(name: str) -> str:
 
 _TASK_DOC_FIELDS = frozenset(
     {
-        "status_reason",
-        "status_message",
         "report",
         "active_duration",
         "input",
@@ -112,7 +110,6 @@ _TASK_DOC_FIELDS = frozenset(
         "runtime",
         "models",
         "container",
-        "last_changed_by",
         "last_worker",
         "last_worker_report",
         "unique_metrics",
@@ -149,6 +146,9 @@ TASK = EntitySpec(
         "last_change": ("last_change", "datetime"),
         "last_iteration": ("last_iteration", "int"),
         "last_metrics": ("last_metrics", "object"),
+        "status_reason": ("status_reason", "text"),
+        "status_message": ("status_message", "text"),
+        "last_changed_by": ("last_changed_by", "text"),
     },
     doc_fields=_TASK_DOC_FIELDS,
     list_fields=frozenset(
