@@ -130,6 +130,10 @@ ROW_COLUMNS = [
     "last_iteration",
     "tags",
     "system_tags",
+    "last_metrics",
+    "status_reason",
+    "status_message",
+    "last_changed_by",
 ]
 POOL = 4096  # distinct pre-serialised fragments per kind; tasks combine them at random
 
@@ -225,12 +229,12 @@ class Generator:
         last_update = started + timedelta(seconds=duration if ended else duration // 3)
         lu = last_update.isoformat()
         doc = (
-            '{"status_reason":"","status_message":"","script":'
+            '{"script":'
             + self.scripts[pick[3]]
             + ',"execution":{"artifacts":[]},"hyperparams":'
             + hyper
             + ',"configuration":{},"runtime":{},"models":{"input":[],"output":[]},'
-            '"container":{},"output":{},"last_metrics":' + self.metrics[pick[4]] + "}"
+            '"container":{},"output":{}}'
         )
         return (
             md5(f"task-{n}-{self.company}"),  # id
@@ -252,6 +256,10 @@ class Generator:
             0 if status == "created" else 50 * (1 + pick[2] % 400),
             self.tags[pick[5] ^ pick[1]],
             self.system_tags[pick[2]],
+            self.metrics[pick[4]],  # last_metrics
+            "",  # status_reason
+            "",  # status_message
+            self.users[bits % len(self.users)],  # last_changed_by
             doc,
         )
 
@@ -286,7 +294,7 @@ def load(db: Database, count: int, n_projects: int, n_users: int, seed: int) -> 
     names = [c.name for c in TASKS.columns] + ["doc", "rev"]
     if names[:-2] != ROW_COLUMNS:
         raise SystemExit(f"tasks columns changed ({names[:-2]}); update Generator.row")
-    marks = [db.dialect.json_param() if c.kind == "json" else "?" for c in TASKS.columns]
+    marks = [db.dialect.json_param() if c.is_json else "?" for c in TASKS.columns]
     sql = (
         f"INSERT INTO tasks ({', '.join(names)}) VALUES ({', '.join(marks)},"
         f" {db.dialect.json_param()}, 0)"

@@ -92,7 +92,7 @@ def export(n: int, out=sys.stdout) -> None:
             for name, p in section.items():
                 params[name] = p["value"]
         metrics = {}
-        for variants in doc.get("last_metrics", {}).values():
+        for variants in orjson.loads(row[col["last_metrics"]]).values():
             for m in variants.values():
                 metrics[f"{m['metric']}/{m['variant']}"] = m["value"]
         status = row[col["status"]]
