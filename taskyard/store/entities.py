@@ -15,6 +15,8 @@ import orjson
 
 from taskyard.store.db import Tx
 
+JSON_KINDS = frozenset({"json", "object"})  # column kinds stored as JSON text (jsonb)
+
 
 @dataclass(frozen=True)
 class Column:
@@ -24,7 +26,7 @@ class Column:
 
     @property
     def is_json(self) -> bool:
-        return self.kind in ("json", "object")
+        return self.kind in JSON_KINDS
 
     @property
     def empty(self) -> Any:
@@ -97,6 +99,15 @@ class Entity:
 
     def save(self, tx: Tx, document: dict[str, Any], rev: int) -> bool:
         """Write a whole document back if nobody changed it since `rev` was read."""
+        sets, params = self.rewrite(tx, document)
+        count = tx.execute(
+            f"UPDATE {self.table} SET {sets}, rev = rev + 1 WHERE id = ? AND rev = ?",
+            (*params, document["id"], rev),
+        )
+        return count == 1
+
+    def rewrite(self, tx: Tx, document: dict[str, Any]) -> tuple[str, list[Any]]:
+        """The SET list (every column but id, and doc) and its parameters for a whole document."""
         values, doc = self.to_row(document)
         sets = [
             f"{c.name} = {tx.dialect.json_param() if c.is_json else '?'}"
@@ -105,11 +116,7 @@ class Entity:
         ]
         sets.append(f"doc = {tx.dialect.json_param()}")
         params = [v for c, v in zip(self.columns, values, strict=True) if c.field != "id"]
-        count = tx.execute(
-            f"UPDATE {self.table} SET {', '.join(sets)}, rev = rev + 1 WHERE id = ? AND rev = ?",
-            (*params, doc, document["id"], rev),
-        )
-        return count == 1
+        return ", ".join(sets), [*params, doc]
 
     def get(
         self, tx: Tx, ids: Iterable[str], companies: Sequence[str], *, with_doc: bool = True

@@ -25,7 +25,7 @@ from taskyard.domain.query.paging import encode_scroll
 from taskyard.domain.query.sql import Sql, SqlDialect, dialect_for
 from taskyard.store import search
 from taskyard.store.db import POSTGRES, SQLITE, Database, Tx
-from taskyard.store.entities import MODELS, PROJECTS, TASKS, Entity
+from taskyard.store.entities import JSON_KINDS, MODELS, PROJECTS, TASKS, Entity
 from taskyard.versions import Version
 
 QUERY_TIMEOUT_S = 5.0
@@ -70,7 +70,7 @@ def _column_documents(
 ) -> list[dict[str, Any]]:
     """Documents from rows selected with `_select_list(entity, fields)`."""
     names = [name for name, _ in fields]
-    decoded = [name for name, kind in fields if kind in ("json", "object")]
+    decoded = [name for name, kind in fields if kind in JSON_KINDS]
     flags = [name for name, kind in fields if kind == "bool"]
     out = []
     for row in rows:

@@ -153,18 +153,10 @@ def ping(tx: Tx, task_id: str, company: str, now: str) -> None:
 
 def save_if(tx: Tx, doc: dict[str, Any], rev: int, status: str) -> bool:
     """Write a whole document back if neither its rev nor its status changed since read."""
-    values, body = TASKS.to_row(doc)
-    sets = [
-        f"{c.name} = {tx.dialect.json_param() if c.is_json else '?'}"
-        for c in TASKS.columns
-        if c.field != "id"
-    ]
-    sets.append(f"doc = {tx.dialect.json_param()}")
-    params = [v for c, v in zip(TASKS.columns, values, strict=True) if c.field != "id"]
+    sets, params = TASKS.rewrite(tx, doc)
     count = tx.execute(
-        f"UPDATE tasks SET {', '.join(sets)}, rev = rev + 1 "
-        "WHERE id = ? AND rev = ? AND status = ?",
-        (*params, body, doc["id"], rev, status),
+        f"UPDATE tasks SET {sets}, rev = rev + 1 WHERE id = ? AND rev = ? AND status = ?",
+        (*params, doc["id"], rev, status),
     )
     return count == 1
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import orjson
 import pytest
 
-from taskyard.domain.clock import new_id, now
+from taskyard.domain.clock import new_id
 from taskyard.store import migrations
 from taskyard.store.db import Database
 from taskyard.store.entities import TASKS
@@ -30,27 +30,18 @@ def database(backend: str, tmp_path: Path) -> Iterator[Database]:
         drop_pg_database(url)
 
 
-def _apply(db: Database, names: list[migrations.Migration]) -> None:
-    """Apply exactly these migrations: the schema of an installation of that version."""
-    with db.write() as tx:
-        tx.execute(
-            "CREATE TABLE IF NOT EXISTS schema_migrations"
-            " (name TEXT PRIMARY KEY, applied TEXT NOT NULL)"
-        )
-    for migration in names:
-        with db.write() as tx:
-            for statement in migration.steps(db.dialect):
-                tx.execute(statement)
-            tx.execute(
-                "INSERT INTO schema_migrations (name, applied) VALUES (?, ?)",
-                (migration.name, now()),
-            )
+def install_before(db: Database, name: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The schema of an installation whose code knew only the migrations before `name`."""
+    older = [m for m in migrations.all_migrations() if m.name < name]
+    with monkeypatch.context() as patch:
+        patch.setattr(migrations, "all_migrations", lambda: older)
+        migrations.upgrade(db)
 
 
-def test_last_metrics_move_out_of_the_document_into_their_column(database: Database) -> None:
-    known = migrations.all_migrations()
-    before = [m for m in known if m.name < "0010"]
-    _apply(database, before)  # an installation as it was before m0010
+def test_last_metrics_move_out_of_the_document_into_their_column(
+    database: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    install_before(database, "0010", monkeypatch)
     task = new_id()
     doc = {"script": {"repository": "r"}, "last_metrics": METRICS}
     with database.write() as tx:
@@ -77,8 +68,10 @@ def test_last_metrics_move_out_of_the_document_into_their_column(database: Datab
         assert metric_rows == [("a" * 32, "b" * 32, 0.25), ("c" * 32, "d" * 32, 0.9)]
 
 
-def test_status_texts_move_out_of_the_document_into_columns(database: Database) -> None:
-    _apply(database, [m for m in migrations.all_migrations() if m.name < "0011"])
+def test_status_texts_move_out_of_the_document_into_columns(
+    database: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    install_before(database, "0011", monkeypatch)
     task = new_id()
     texts = {"status_reason": "why", "status_message": "what", "last_changed_by": "u1"}
     doc = {"script": {"repository": "r"}, **texts}
