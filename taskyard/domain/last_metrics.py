@@ -25,8 +25,9 @@ class Point(NamedTuple):
     value: float
 
 
-def apply(last_metrics: dict[str, Any], points: Iterable[Point]) -> None:
-    """Fold scalar points (in report order) into `last_metrics`, in place."""
+def apply(last_metrics: dict[str, Any], points: Iterable[Point]) -> list[tuple[str, str]]:
+    """Fold scalar points (in report order) into `last_metrics`, in place; returns the keys
+    (metric key, variant key) of the entries it changed."""
     by_series: dict[tuple[str, str], list[Point]] = {}
     for point in points:
         by_series.setdefault((point.metric, point.variant), []).append(point)
@@ -53,3 +54,4 @@ def apply(last_metrics: dict[str, Any], points: Iterable[Point]) -> None:
         entry["value"] = latest.value
         entry["count"] = count
         entry["mean_value"] = total / count
+    return [(key(metric), key(variant)) for metric, variant in by_series]

@@ -303,11 +303,14 @@ def _update_tasks(
             metrics = doc.get("last_metrics")
             if not isinstance(metrics, dict):
                 metrics = {}
-            last_metrics.apply(metrics, points)
+            changed = last_metrics.apply(metrics, points)
             sets: dict[str, Any] = {"last_metrics": metrics, "last_update": clock.now()}
             if iterations:
                 sets["last_iteration"] = max(int(doc.get("last_iteration") or 0), max(iterations))
-            if task_store.update_fields(tx, task_id, sets, expect_rev=rev) is not None:
+            written = task_store.update_fields(
+                tx, task_id, sets, expect_rev=rev, metrics_changed=changed
+            )
+            if written is not None:
                 break
             current = TASKS.get(tx, [task_id], (identity.company,), with_doc=False).get(task_id)
         else:

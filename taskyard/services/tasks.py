@@ -172,9 +172,7 @@ def edit(call: Call) -> dict[str, Any]:
         work_fields = dict(fields)
         written: dict[str, Any] = {}
         legacy: dict[str, Any] = {
-            k: work_fields.pop(k)
-            for k in ("_legacy_args", "_legacy_input_model")
-            if k in work_fields
+            k: work_fields.pop(k) for k in task_doc.LEGACY_INPUT_KEYS if k in work_fields
         }
         for key, value in work_fields.items():
             if key in MERGED:

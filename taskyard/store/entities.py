@@ -13,7 +13,7 @@ from typing import Any
 
 import orjson
 
-from taskyard.store.db import Tx
+from taskyard.store.db import Tx, marks
 
 JSON_KINDS = frozenset({"json", "object"})  # column kinds stored as JSON text (jsonb)
 
@@ -38,6 +38,8 @@ class Column:
 class Entity:
     table: str
     columns: tuple[Column, ...]
+    # Fields a whole-document rewrite leaves as they are (they have writers of their own).
+    kept_on_rewrite: frozenset[str] = frozenset({"id"})
     by_field: dict[str, Column] = field(default_factory=dict, compare=False)
 
     # derived from `columns`: what from_row reads (whole documents, or their columns only)
@@ -47,6 +49,8 @@ class Entity:
     _json_at: tuple[tuple[int, str], ...] = field(init=False, compare=False)
     _bool_at: tuple[tuple[int, str], ...] = field(init=False, compare=False)
     _fields: tuple[str, ...] = field(init=False, compare=False)
+    # get()'s statements by (number of ids, number of companies, with_doc)
+    _get_sql: dict[tuple[int, int, bool], str] = field(default_factory=dict, compare=False)
 
     def __post_init__(self) -> None:
         self.by_field.update({c.field: c for c in self.columns})
@@ -107,15 +111,17 @@ class Entity:
         return count == 1
 
     def rewrite(self, tx: Tx, document: dict[str, Any]) -> tuple[str, list[Any]]:
-        """The SET list (every column but id, and doc) and its parameters for a whole document."""
+        """The SET list (every column but `kept_on_rewrite`, and doc) and its parameters for a
+        whole document."""
         values, doc = self.to_row(document)
+        kept = self.kept_on_rewrite
         sets = [
             f"{c.name} = {tx.dialect.json_param() if c.is_json else '?'}"
             for c in self.columns
-            if c.field != "id"
+            if c.field not in kept
         ]
         sets.append(f"doc = {tx.dialect.json_param()}")
-        params = [v for c, v in zip(self.columns, values, strict=True) if c.field != "id"]
+        params = [v for c, v in zip(self.columns, values, strict=True) if c.field not in kept]
         return ", ".join(sets), [*params, doc]
 
     def get(
@@ -126,14 +132,16 @@ class Entity:
         id_list = list(dict.fromkeys(ids))
         if not id_list:
             return {}
-        select_list = self.select_list if with_doc else self.columns_select_list
-        rows = tx.query(
-            f"SELECT {select_list} FROM {self.table} WHERE id IN "
-            f"({', '.join('?' * len(id_list))}) AND company IN ({', '.join('?' * len(companies))})",
-            (*id_list, *companies),
-        )
+        shape = (len(id_list), len(companies), with_doc)
+        sql = self._get_sql.get(shape)
+        if sql is None:  # the same few shapes every time: build each text once
+            select_list = self.select_list if with_doc else self.columns_select_list
+            sql = self._get_sql[shape] = (
+                f"SELECT {select_list} FROM {self.table} WHERE id IN ({marks(shape[0])}) "
+                f"AND company IN ({marks(shape[1])})"
+            )
         out = {}
-        for row in rows:
+        for row in tx.query(sql, (*id_list, *companies)):
             document, rev = self.from_row(row)
             out[document["id"]] = (document, rev)
         return out
@@ -141,9 +149,7 @@ class Entity:
     def delete(self, tx: Tx, ids: Sequence[str]) -> int:
         if not ids:
             return 0
-        return tx.execute(
-            f"DELETE FROM {self.table} WHERE id IN ({', '.join('?' * len(ids))})", tuple(ids)
-        )
+        return tx.execute(f"DELETE FROM {self.table} WHERE id IN ({marks(len(ids))})", tuple(ids))
 
 
 def _cols(*spec: str) -> tuple[Column, ...]:
@@ -182,6 +188,9 @@ TASKS = Entity(
         "status_message",
         "last_changed_by",
     ),
+    # last_metrics changes only through store/tasks.update_fields (events, reset), which keeps
+    # the task_metrics rows in step with it.
+    kept_on_rewrite=frozenset({"id", "last_metrics"}),
 )
 PROJECTS = Entity(
     "projects",

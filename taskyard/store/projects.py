@@ -13,7 +13,7 @@ from typing import Any
 
 from taskyard import errors
 from taskyard.domain import clock
-from taskyard.store.db import Tx
+from taskyard.store.db import Tx, marks
 from taskyard.store.entities import PROJECTS
 
 
@@ -42,7 +42,7 @@ def _lock_name(tx: Tx, company: str, name: str) -> None:
 def find_by_name(tx: Tx, companies: Sequence[str], name: str) -> tuple[dict[str, Any], int] | None:
     rows = tx.query(
         f"SELECT {PROJECTS.select_list} FROM projects WHERE name = ? "
-        f"AND company IN ({', '.join('?' * len(companies))})",
+        f"AND company IN ({marks(len(companies))})",
         (name, *companies),
     )
     if not rows:
@@ -115,7 +115,7 @@ def subtree(tx: Tx, project_id: str, company: str) -> list[dict[str, Any]]:
     while frontier:
         rows = tx.query(
             f"SELECT {PROJECTS.select_list} FROM projects WHERE company = ? "
-            f"AND parent IN ({', '.join('?' * len(frontier))})",
+            f"AND parent IN ({marks(len(frontier))})",
             (company, *frontier),
         )
         children = [PROJECTS.from_row(row)[0] for row in rows]
@@ -135,11 +135,11 @@ def count_contents(tx: Tx, project_ids: Sequence[str], company: str) -> dict[str
     out: dict[str, int] = {}
     if not project_ids:
         return {"tasks": 0, "non_archived_tasks": 0, "models": 0, "non_archived_models": 0}
-    marks = ", ".join("?" * len(project_ids))
+    placeholders = marks(len(project_ids))
     for table in ("tasks", "models"):
         row = tx.query_one(
             f"SELECT COUNT(*), COALESCE(SUM(CASE WHEN {_archived_sql(tx)} THEN 0 ELSE 1 END), 0) "
-            f"FROM {table} WHERE company = ? AND project IN ({marks})",
+            f"FROM {table} WHERE company = ? AND project IN ({placeholders})",
             (company, *project_ids),
         )
         total, active = (row or (0, 0))[:2]

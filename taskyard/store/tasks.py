@@ -4,22 +4,18 @@ cleanup of reset/delete needs on the models, children and events of a task."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from typing import Any
 
 import orjson
 
 from taskyard import errors
 from taskyard.domain.identity import Identity
-from taskyard.store.db import Tx
+from taskyard.store.db import Tx, marks
 from taskyard.store.entities import TASKS
 
 Found = dict[str, tuple[dict[str, Any], int]]
 _KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-
-
-def _marks(n: int) -> str:
-    return ", ".join("?" * n)
 
 
 # -- lookups ---------------------------------------------------------------------------------
@@ -94,12 +90,14 @@ def update_fields(
     *,
     expect_status: str | None = None,
     expect_rev: int | None = None,
+    metrics_changed: Collection[tuple[str, str]] | None = None,
 ) -> str | None:
     """One UPDATE of the given top-level fields (columns or doc keys); `unset` removes keys.
 
     With `expect_status` (`expect_rev`) the write happens only if the status (revision) is
     still that one. Returns the task's project ("" when none) if a row was written, None
-    otherwise.
+    otherwise. A new `last_metrics` also goes to the task_metrics rows (SQLite): only its
+    (metric, variant) entries in `metrics_changed` when given (an events batch), else all.
     """
     assigns: list[str] = []
     params: list[Any] = []
@@ -133,10 +131,60 @@ def update_fields(
     if expect_rev is not None:
         sql += " AND rev = ?"
         params.append(expect_rev)
-    rows = tx.query(sql + " RETURNING project", params)
+    metric_rows = "last_metrics" in sets and not tx.dialect.is_postgres
+    rows = tx.query(
+        sql + (" RETURNING project, rowid" if metric_rows else " RETURNING project"), params
+    )
     if not rows:
         return None
+    if metric_rows:
+        _write_metric_rows(tx, rows[0][1], sets["last_metrics"] or {}, metrics_changed)
     return str(rows[0][0] or "")
+
+
+_METRIC_ROW_UPSERT = (
+    "INSERT INTO task_metrics (task_rowid, metric, variant, value) VALUES (?, ?, ?, ?) "
+    "ON CONFLICT (task_rowid, metric, variant) DO UPDATE SET value = excluded.value"
+)
+
+
+def _write_metric_rows(
+    tx: Tx,
+    task_rowid: int,
+    metrics: dict[str, Any],
+    only: Collection[tuple[str, str]] | None,
+) -> None:
+    """task_metrics (SQLite's index of latest metric values, for sorting and filtering tasks by
+    them; migrations m0006, m0012) after `last_metrics` became `metrics`."""
+    if only is None:
+        tx.execute("DELETE FROM task_metrics WHERE task_rowid = ?", (task_rowid,))
+    pairs = only if only is not None else _metric_pairs(metrics)
+    rows = []
+    for metric, variant in pairs:
+        entry = (metrics.get(metric) or {}).get(variant)
+        if isinstance(entry, dict):
+            rows.append((task_rowid, metric, variant, _metric_value(entry.get("value"))))
+    if rows:
+        tx.executemany(_METRIC_ROW_UPSERT, rows)
+
+
+def _metric_pairs(metrics: dict[str, Any]) -> list[tuple[str, str]]:
+    return [
+        (metric, variant)
+        for metric, variants in metrics.items()
+        if isinstance(variants, dict)
+        for variant, entry in variants.items()
+        if isinstance(entry, dict)
+    ]
+
+
+def _metric_value(value: Any) -> Any:
+    """The value as SQLite's json_extract gives it (what the insert trigger stores)."""
+    if isinstance(value, bool):
+        return int(value)
+    if value is None or isinstance(value, (int, float, str)):
+        return value
+    return _json(value)
 
 
 def touch_project(tx: Tx, project: str | None, now: str) -> None:
@@ -180,8 +228,8 @@ def tasks_exist(tx: Tx, ids: Sequence[str], companies: Sequence[str]) -> set[str
     if not ids:
         return set()
     rows = tx.query(
-        f"SELECT id FROM tasks WHERE id IN ({_marks(len(ids))}) "
-        f"AND company IN ({_marks(len(companies))})",
+        f"SELECT id FROM tasks WHERE id IN ({marks(len(ids))}) "
+        f"AND company IN ({marks(len(companies))})",
         (*ids, *companies),
     )
     return {r[0] for r in rows}
@@ -191,8 +239,8 @@ def models_exist(tx: Tx, ids: Sequence[str], companies: Sequence[str]) -> set[st
     if not ids:
         return set()
     rows = tx.query(
-        f"SELECT id FROM models WHERE id IN ({_marks(len(ids))}) "
-        f"AND company IN ({_marks(len(companies))})",
+        f"SELECT id FROM models WHERE id IN ({marks(len(ids))}) "
+        f"AND company IN ({marks(len(companies))})",
         (*ids, *companies),
     )
     return {r[0] for r in rows}
@@ -204,7 +252,7 @@ def children(tx: Tx, task_ids: Sequence[str]) -> list[tuple[str, str]]:
     if not task_ids:
         return []
     rows = tx.query(
-        f"SELECT id, status FROM tasks WHERE parent IN ({_marks(len(task_ids))})", tuple(task_ids)
+        f"SELECT id, status FROM tasks WHERE parent IN ({marks(len(task_ids))})", tuple(task_ids)
     )
     return [(r[0], r[1]) for r in rows]
 
@@ -221,7 +269,7 @@ def task_models(tx: Tx, task_id: str, extra_ids: Sequence[str] = ()) -> list[tup
     sql = "SELECT id, ready, uri FROM models WHERE task = ?"
     params: list[Any] = [task_id]
     if extra_ids:
-        sql += f" OR id IN ({_marks(len(extra_ids))})"
+        sql += f" OR id IN ({marks(len(extra_ids))})"
         params.extend(extra_ids)
     return [(r[0], bool(r[1]), r[2] or "") for r in tx.query(sql, params)]
 
@@ -229,7 +277,7 @@ def task_models(tx: Tx, task_id: str, extra_ids: Sequence[str] = ()) -> list[tup
 def delete_models(tx: Tx, ids: Sequence[str]) -> int:
     if not ids:
         return 0
-    return tx.execute(f"DELETE FROM models WHERE id IN ({_marks(len(ids))})", tuple(ids))
+    return tx.execute(f"DELETE FROM models WHERE id IN ({marks(len(ids))})", tuple(ids))
 
 
 def detach_models(tx: Tx, ids: Sequence[str], task_id: str, now: str) -> int:
@@ -237,7 +285,7 @@ def detach_models(tx: Tx, ids: Sequence[str], task_id: str, now: str) -> int:
         return 0
     return tx.execute(
         f"UPDATE models SET task = ?, last_update = ?, rev = rev + 1 "
-        f"WHERE id IN ({_marks(len(ids))})",
+        f"WHERE id IN ({marks(len(ids))})",
         (f"__DELETED__{task_id}", now, *ids),
     )
 
@@ -246,7 +294,7 @@ def set_model_ready(tx: Tx, model_id: str, companies: Sequence[str], now: str) -
     """Mark a model ready (publish); returns 1 if it was a draft that is now ready."""
     return tx.execute(
         f"UPDATE models SET ready = TRUE, last_update = ?, rev = rev + 1 WHERE id = ? "
-        f"AND ready = FALSE AND company IN ({_marks(len(companies))})",
+        f"AND ready = FALSE AND company IN ({marks(len(companies))})",
         (now, model_id, *companies),
     )
 
@@ -266,9 +314,7 @@ def events_table_exists(tx: Tx) -> bool:
 def delete_events(tx: Tx, task_ids: Sequence[str]) -> int:
     if not task_ids or not events_table_exists(tx):
         return 0
-    return tx.execute(
-        f"DELETE FROM events WHERE task IN ({_marks(len(task_ids))})", tuple(task_ids)
-    )
+    return tx.execute(f"DELETE FROM events WHERE task IN ({marks(len(task_ids))})", tuple(task_ids))
 
 
 def event_urls(tx: Tx, task_ids: Sequence[str]) -> list[str]:
@@ -276,7 +322,7 @@ def event_urls(tx: Tx, task_ids: Sequence[str]) -> list[str]:
     if not task_ids or not events_table_exists(tx):
         return []
     rows = tx.query(
-        f"SELECT DISTINCT url FROM events WHERE task IN ({_marks(len(task_ids))}) "
+        f"SELECT DISTINCT url FROM events WHERE task IN ({marks(len(task_ids))}) "
         "AND url IS NOT NULL AND url <> '' ORDER BY url",
         tuple(task_ids),
     )

@@ -75,6 +75,35 @@ def test_scalars_update_last_metrics_and_iteration(
     assert (entry["min_value_iteration"], entry["max_value_iteration"]) == (1, 3)
 
 
+def test_sorting_by_a_metric_follows_reports_and_reset(
+    client: ApiClient, db: Database, task: str, account: tuple[str, str, str, str]
+) -> None:
+    other = uuid.uuid4().hex
+    with db.write() as tx:
+        doc, _ = TASKS.get(tx, [task], (account[0],))[task]
+        TASKS.insert(tx, {**doc, "id": other, "name": "other task", "last_metrics": {}})
+
+    def by_loss() -> list[str]:
+        order = ["-last_metrics.loss.train.value", "name"]
+        tasks = client.ok("tasks.get_all", id=[task, other], order_by=order)["tasks"]
+        return [t["id"] for t in tasks]
+
+    client.batch("events.add_batch", [_scalar(task, 0, 1.0), _scalar(other, 0, 2.0)])
+    assert by_loss() == [other, task]
+    # a later batch changes one series of one task: the order follows it
+    client.batch("events.add_batch", [_scalar(task, 1, 3.0), _scalar(task, 1, 0.5, variant="v")])
+    assert by_loss() == [task, other]
+    assert (
+        client.ok(
+            "tasks.get_all", id=[task, other], **{"last_metrics.loss.train.value": [2.5, None]}
+        )["tasks"][0]["id"]
+        == task
+    )
+    client.ok("tasks.stop", task=task, force=True)
+    client.ok("tasks.reset", task=task, force=True)
+    assert by_loss() == [other, task]  # no value any more: last, after the other
+
+
 def test_bad_events_are_counted_not_fatal(client: ApiClient, task: str) -> None:
     items = [
         _scalar(task, 0, 1.0),

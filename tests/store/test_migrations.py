@@ -9,7 +9,7 @@ import orjson
 import pytest
 
 from taskyard.domain.clock import new_id
-from taskyard.store import migrations
+from taskyard.store import events, migrations
 from taskyard.store.db import Database
 from taskyard.store.entities import TASKS
 from tests.conftest import drop_pg_database, fresh_database_url
@@ -82,7 +82,7 @@ def test_status_texts_move_out_of_the_document_into_columns(
             (task, orjson.dumps(doc).decode()),
         )
 
-    assert migrations.upgrade(database) == ["0011_status_text_columns"]
+    assert migrations.upgrade(database)[0] == "0011_status_text_columns"
 
     with database.read() as tx:
         document, _ = TASKS.get(tx, [task], ("co",))[task]
@@ -93,3 +93,25 @@ def test_status_texts_move_out_of_the_document_into_columns(
     assert {k: document[k] for k in texts} == texts
     assert columns is not None and columns[:3] == ("why", "what", "u1")
     assert orjson.loads(columns[3]) == {"script": {"repository": "r"}}
+
+
+def test_events_keep_reading_back_after_the_time_index_drops_scalars(
+    database: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    install_before(database, "0012", monkeypatch)
+    task = new_id()
+    reported = [
+        {"task": task, "type": kind, "iter": i, "timestamp": 1000 + i, "metric": "m", "value": i}
+        for i, kind in enumerate(["log", "training_stats_scalar", "log", "training_stats_scalar"])
+    ]
+    with database.write() as tx:
+        events.insert(tx, [events.new_event("co", raw, 0) for raw in reported])
+
+    assert migrations.upgrade(database)[0] == "0012_cheaper_scalar_reports"
+
+    with database.read() as tx:
+        for kind in ("log", "training_stats_scalar"):
+            rows = events.page_by_time(tx, [task], kind, descending=True, after=None, limit=9)
+            assert [r[6] for r in rows] == [
+                e["timestamp"] for e in reported[::-1] if e["type"] == kind
+            ]

@@ -10,6 +10,7 @@ import pytest
 from taskyard.domain.query import TASK
 from taskyard.errors import ApiError
 from taskyard.store import query, search
+from taskyard.store import tasks as tasks_store
 from taskyard.store.db import Database
 from taskyard.store.entities import TASKS
 from taskyard.versions import Version
@@ -292,12 +293,21 @@ def test_index_follows_updates_and_deletes(loaded: tuple[Database, str]) -> None
 
 
 def test_metric_order_follows_updates(loaded: tuple[Database, str]) -> None:
+    """last_metrics is written by update_fields (events, reset); a whole-document save keeps
+    the stored value, whatever the document it is given says."""
     db, company = loaded
+    task_id = f"{company[:16]}{'2':0>16}"
+    before = names(loaded, order_by=["-last_metrics.loss.val.value"], page_size=2)
+    assert before != ["resnet cifar", "bert squad"]
     with db.write() as tx:
-        found = TASKS.get(tx, [f"{company[:16]}{'2':0>16}"], (company,))
-        doc, rev = next(iter(found.values()))
-        doc["last_metrics"][md5("loss")][md5("val")]["value"] = 9.5
+        doc, rev = TASKS.get(tx, [task_id], (company,))[task_id]
+        metrics = doc["last_metrics"]
+        metrics[md5("loss")][md5("val")]["value"] = -1.0
         assert TASKS.save(tx, doc, rev)
+    assert names(loaded, order_by=["-last_metrics.loss.val.value"], page_size=2) == before
+    metrics[md5("loss")][md5("val")]["value"] = 9.5
+    with db.write() as tx:
+        assert tasks_store.update_fields(tx, task_id, {"last_metrics": metrics}) is not None
     order = names(loaded, order_by=["-last_metrics.loss.val.value"], page_size=2)
     assert order == ["resnet cifar", "bert squad"]
 
