@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+import orjson
+
+from taskyard.http import envelope
 from taskyard.http.call import Call
 from taskyard.http.registry import endpoint
 from tests.support import ApiClient
@@ -76,3 +79,10 @@ def test_invalid_json_is_400_0(client: ApiClient) -> None:
 def test_auth_is_checked_before_the_body(client: ApiClient) -> None:
     reply = client.raw("server.info", content=b"{nope", auth=False)
     assert reply.code == (401, 20)
+
+
+def test_replies_with_non_string_keys_and_sets_still_render() -> None:
+    body = envelope.render(
+        endpoint_name="x.y", requested="2.23", actual="1.0", trx=None, data={7: {"a"}, "k": 1.5}
+    )
+    assert orjson.loads(body)["data"] == {"7": ["a"], "k": 1.5}
