@@ -96,11 +96,6 @@ def _sqlite_path(path: Sequence[str]) -> str:
     return out
 
 
-def marks(count: int) -> str:
-    """`count` comma-separated placeholders, for `IN (...)`."""
-    return ", ".join("?" * count)
-
-
 SQLITE = Dialect("sqlite")
 POSTGRES = Dialect("postgresql")
 

@@ -13,7 +13,8 @@ from typing import Any
 
 import orjson
 
-from taskyard.store.db import Tx, marks
+from taskyard.domain.query.sql import marks
+from taskyard.store.db import Tx
 
 JSON_KINDS = frozenset({"json", "object"})  # column kinds stored as JSON text (jsonb)
 

@@ -14,7 +14,8 @@ from typing import Any, NamedTuple
 
 import orjson
 
-from taskyard.store.db import Row, Tx, marks
+from taskyard.domain.query.sql import marks
+from taskyard.store.db import Row, Tx
 
 LOG = "log"
 SCALAR = "training_stats_scalar"

@@ -13,7 +13,8 @@ from typing import Any
 
 from taskyard import errors
 from taskyard.domain import clock
-from taskyard.store.db import Tx, marks
+from taskyard.domain.query.sql import marks
+from taskyard.store.db import Tx
 from taskyard.store.entities import PROJECTS
 
 

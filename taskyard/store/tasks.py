@@ -11,7 +11,8 @@ import orjson
 
 from taskyard import errors
 from taskyard.domain.identity import Identity
-from taskyard.store.db import Tx, marks
+from taskyard.domain.query.sql import marks
+from taskyard.store.db import Tx
 from taskyard.store.entities import TASKS
 
 Found = dict[str, tuple[dict[str, Any], int]]
