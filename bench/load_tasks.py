@@ -236,7 +236,7 @@ class Generator:
             + ',"configuration":{},"runtime":{},"models":{"input":[],"output":[]},'
             '"container":{},"output":{}}'
         )
-        return (
+        columns = (
             md5(f"task-{n}-{self.company}"),  # id
             self.company,
             self.users[bits % len(self.users)],
@@ -260,8 +260,14 @@ class Generator:
             "",  # status_reason
             "",  # status_message
             self.users[bits % len(self.users)],  # last_changed_by
-            doc,
         )
+        # doc also holds the fields whose columns are copies (store/entities.py)
+        copies = {
+            col.field: orjson.Fragment(value) if col.is_json else value
+            for col, value in zip(TASKS.columns, columns, strict=True)
+            if value is not None and TASKS.in_doc(col.field)
+        }
+        return (*columns, orjson.dumps(copies).decode()[:-1] + "," + doc[1:])
 
 
 def load(db: Database, count: int, n_projects: int, n_users: int, seed: int) -> dict[str, Any]:

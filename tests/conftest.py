@@ -17,7 +17,7 @@ import pytest
 
 from taskyard.store import migrations
 from taskyard.store.db import Database
-from tests.support import ApiClient, LiveServer, new_account
+from tests.support import ApiClient, LiveServer, doc_drift, new_account
 
 PG_ADMIN_URL = os.environ.get("TASKYARD_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
 _pg_skipped: list[str] = []
@@ -126,8 +126,11 @@ def db(server: LiveServer) -> Iterator[Database]:
 
 
 @pytest.fixture
-def account(db: Database) -> tuple[str, str, str, str]:
-    return new_account(db)
+def account(db: Database) -> Iterator[tuple[str, str, str, str]]:
+    """A company of the test's own; after the test, its tasks' documents and columns agree."""
+    created = new_account(db)
+    yield created
+    assert doc_drift(db, (created[0],)) == []
 
 
 @pytest.fixture

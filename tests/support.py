@@ -158,3 +158,26 @@ def new_account(
         user = accounts.create_user(tx, company, f"user-{uuid.uuid4().hex[:6]}", role)
         key, secret = accounts.create_credentials(tx, user)
     return company, user, key, secret
+
+
+def doc_drift(db: Database, companies: tuple[str, ...]) -> list[str]:
+    """Where a task's `doc` and the column copies of its fields disagree (store/entities.py:
+    every writer sets both); one line per difference, for the tasks of `companies`."""
+    from taskyard.store.entities import TASKS
+
+    copies = [c for c in TASKS.columns if TASKS.in_doc(c.field)]
+    names = ", ".join(c.name for c in copies)
+    marks = ", ".join("?" for _ in companies)
+    with db.read() as tx:
+        rows = tx.query(f"SELECT {names}, doc FROM tasks WHERE company IN ({marks})", companies)
+    out = []
+    for row in rows:
+        doc = orjson.loads(row[-1])
+        for col, value in zip(copies, row, strict=False):
+            if col.is_json:
+                value = orjson.loads(value)
+            if doc.get(col.field) != value or (value is None and col.field in doc):
+                out.append(
+                    f"task {row[0]}: {col.field}: column {value!r}, doc {doc.get(col.field)!r}"
+                )
+    return out

@@ -21,6 +21,7 @@ from pydantic import BaseModel
 from taskyard import services
 from taskyard.http import registry
 from taskyard.store import accounts, migrations
+from taskyard.store import tasks as task_store
 from taskyard.store.db import Database
 from taskyard.versions import MAX_VERSION
 from tests.conftest import drop_pg_database, fresh_database_url
@@ -304,7 +305,7 @@ def test_public_tasks_are_read_only(
     task = a.ok("tasks.create", name="shared-example", type="training")["id"]
     a.ok("tasks.edit", task=task, script={"repository": "r", "entry_point": "e.py"})
     with database.write() as tx:
-        tx.execute("UPDATE tasks SET company = '' WHERE id = ?", (task,))
+        task_store.update_fields(tx, task, {"company": ""})  # its doc copy too
     before = b.ok("tasks.get_by_id", task=task)["task"]
     assert before["name"] == "shared-example"
     assert [t["id"] for t in b.ok("tasks.get_all", id=[task])["tasks"]] == [task]

@@ -31,6 +31,8 @@ RAW_PARAMS = "_params_raw"
 # start with "_" and none is ever shown to a client.
 LEGACY_INPUT_KEYS = ("_legacy_args", "_legacy_input_model")
 PRIVATE_KEYS = (RAW_PARAMS, *LEGACY_INPUT_KEYS)
+# How each private key appears in a document's JSON text (a key is never written escaped).
+_PRIVATE_KEY_TEXTS = tuple(f'"{key}"' for key in PRIVATE_KEYS)
 
 # Stored fields the legacy fields are derived from: a projection of the legacy field must read
 # these (for the query helper's only_fields).
@@ -362,6 +364,17 @@ def _legacy_parameters(doc: dict[str, Any]) -> dict[str, Any]:
             value = raw[name]
         out[name] = value
     return out
+
+
+# From this version on, `for_version` changes a document only by dropping its private keys.
+SHOWN_AS_STORED_FROM = max(MODERN, MODELS_LEGACY_BELOW, TAGS_MERGED_BELOW)
+
+
+def shown_as_stored(json_text: str, version: Version) -> bool:
+    """Whether a client of `version` sees the stored document in `json_text` exactly as it is,
+    so that the text can go out without being decoded. A private key's name anywhere in the
+    text (even inside a value) says no: that errs only towards the slower path."""
+    return version >= SHOWN_AS_STORED_FROM and not any(k in json_text for k in _PRIVATE_KEY_TEXTS)
 
 
 def for_version(doc: dict[str, Any], version: Version) -> dict[str, Any]:

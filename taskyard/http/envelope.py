@@ -45,6 +45,11 @@ def render(
         return orjson.dumps(envelope, option=orjson.OPT_NON_STR_KEYS, default=_fallback)
 
 
+def encoded(json_text: str) -> Any:
+    """A reply value that is already JSON text: rendered as it is, not as a string."""
+    return orjson.Fragment(json_text)
+
+
 def _fallback(value: Any) -> Any:
     if isinstance(value, (set, frozenset, tuple)):
         return list(value)

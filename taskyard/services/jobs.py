@@ -24,6 +24,7 @@ from taskyard.domain.clock import new_id, now
 from taskyard.domain.watchdog import STATUS_FROM, WatchdogRule
 from taskyard.store import checkpoint
 from taskyard.store.db import Database
+from taskyard.store.entities import TASKS
 from taskyard.store.leader import Leadership, leadership, new_holder
 
 log = logging.getLogger(__name__)
@@ -92,23 +93,13 @@ def stop_silent_tasks(
     fields = rule.stop_fields(at)
     # The status is a literal so that both planners can use the partial index on it.
     silent = f"status = '{STATUS_FROM}' AND (last_update < ? OR last_update IS NULL)"
+    sets, set_params = TASKS.assignments(db.dialect, fields)
     sql = (
-        f"UPDATE tasks SET status = ?, status_changed = ?, last_update = ?, last_change = ?, "
-        f"status_reason = ?, status_message = ?, rev = rev + 1 "
+        f"UPDATE tasks SET {', '.join(sets)}, rev = rev + 1 "
         f"WHERE id IN (SELECT id FROM tasks WHERE {silent} LIMIT ?) AND {silent} "
         f"RETURNING id, project"
     )
-    params = (
-        fields["status"],
-        fields["status_changed"],
-        fields["last_update"],
-        fields["last_change"],
-        fields["status_reason"],
-        fields["status_message"],
-        cutoff,
-        chunk,
-        cutoff,
-    )
+    params = (*set_params, cutoff, chunk, cutoff)
     stopped: list[str] = []
     while True:
         with db.write() as tx:

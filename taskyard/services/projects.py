@@ -16,7 +16,7 @@ from taskyard.http.validation import RequestModel
 from taskyard.store import events as event_store
 from taskyard.store import projects as store
 from taskyard.store.db import Tx
-from taskyard.store.entities import PROJECTS, TASKS
+from taskyard.store.entities import MODELS, PROJECTS, TASKS, Entity
 
 
 class CreateRequest(RequestModel):
@@ -170,19 +170,20 @@ def delete(call: Call) -> dict[str, Any]:
             out["deleted_tasks"] = counts["tasks"]
             out["deleted_models"] = counts["models"]
         else:
-            out["disassociated_tasks"] = _unassign(tx, "tasks", ids, company)
-            _unassign(tx, "models", ids, company)
+            out["disassociated_tasks"] = _unassign(tx, TASKS, ids, company)
+            _unassign(tx, MODELS, ids, company)
         PROJECTS.delete(tx, ids)
         out["deleted"] = 1
     return out
 
 
-def _unassign(tx: Tx, table: str, project_ids: list[str], company: str) -> int:
+def _unassign(tx: Tx, entity: Entity, project_ids: list[str], company: str) -> int:
     marks = ", ".join("?" * len(project_ids))
+    sets, params = entity.assignments(tx.dialect, {}, ("project",))
     return tx.execute(
-        f"UPDATE {table} SET project = NULL, rev = rev + 1 "
+        f"UPDATE {entity.table} SET {', '.join(sets)}, rev = rev + 1 "
         f"WHERE company = ? AND project IN ({marks})",
-        (company, *project_ids),
+        (*params, company, *project_ids),
     )
 
 

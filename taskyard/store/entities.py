@@ -1,12 +1,17 @@
 """Rows ↔ documents for the document tables (tasks, projects, models).
 
-A document is the JSON object the API returns. Some of its top-level fields live in columns
-(so SQL can filter and sort them); everything else lives in the `doc` JSON column. The column
-set is declared once per table here, and every reader and writer goes through it.
+A document is the JSON object the API returns. Some of its top-level fields have columns (so
+SQL can filter and sort them); the rest lives in the `doc` JSON column. A table declares which
+column fields are *column-only*: their value is in the column alone. Any other column is a copy
+of a field that `doc` also holds, and every write sets both (`assignments`), so a task's whole
+document (but the fields its reports and heartbeats rewrite) is one JSON text: get_by_id sends
+it as read, without decoding. The column set is declared once per table here, and every reader
+and writer goes through it.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -14,9 +19,10 @@ from typing import Any
 import orjson
 
 from taskyard.domain.query.sql import marks
-from taskyard.store.db import Tx
+from taskyard.store.db import Dialect, Tx
 
 JSON_KINDS = frozenset({"json", "object"})  # column kinds stored as JSON text (jsonb)
+_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")  # a top-level key SQL may name in a JSON path
 
 
 @dataclass(frozen=True)
@@ -41,55 +47,140 @@ class Entity:
     columns: tuple[Column, ...]
     # Fields a whole-document rewrite leaves as they are (they have writers of their own).
     kept_on_rewrite: frozenset[str] = frozenset({"id"})
+    # Fields whose value is in their column alone; None: every column field. Every other field
+    # is in `doc`, its column (if any) a copy.
+    column_only: frozenset[str] | None = None
     by_field: dict[str, Column] = field(default_factory=dict, compare=False)
 
     # derived from `columns`: what from_row reads (whole documents, or their columns only)
     select_list: str = field(init=False, compare=False)
     columns_select_list: str = field(init=False, compare=False)
-    # (position, field) of the JSON and of the boolean columns, which from_row converts
-    _json_at: tuple[tuple[int, str], ...] = field(init=False, compare=False)
-    _bool_at: tuple[tuple[int, str], ...] = field(init=False, compare=False)
-    _fields: tuple[str, ...] = field(init=False, compare=False)
+    # the column-only columns, in the order select_list reads them (before doc and rev)
+    _only: tuple[Column, ...] = field(init=False, compare=False)
+    _only_fields: frozenset[str] = field(init=False, compare=False)
     # get()'s statements by (number of ids, number of companies, with_doc)
     _get_sql: dict[tuple[int, int, bool], str] = field(default_factory=dict, compare=False)
 
     def __post_init__(self) -> None:
         self.by_field.update({c.field: c for c in self.columns})
+        only = tuple(
+            c for c in self.columns if self.column_only is None or c.field in self.column_only
+        )
+        object.__setattr__(self, "_only", only)
+        object.__setattr__(self, "_only_fields", frozenset(c.field for c in only))
+        object.__setattr__(self, "select_list", ", ".join([*(c.name for c in only), "doc, rev"]))
         names = ", ".join(c.name for c in self.columns)
-        object.__setattr__(self, "select_list", f"{names}, doc, rev")
-        object.__setattr__(self, "columns_select_list", f"{names}, '{{}}', rev")
-        at = list(enumerate(self.columns))
-        object.__setattr__(self, "_json_at", tuple((i, c.field) for i, c in at if c.is_json))
-        object.__setattr__(self, "_bool_at", tuple((i, c.field) for i, c in at if c.kind == "bool"))
-        object.__setattr__(self, "_fields", tuple(c.field for c in self.columns))
+        object.__setattr__(self, "columns_select_list", f"{names}, rev")
+
+    def in_doc(self, name: str) -> bool:
+        """Whether `doc` holds this top-level field (when it has a value)."""
+        return name not in self._only_fields
+
+    def _column_value(self, col: Column, value: Any) -> Any:
+        if col.is_json:
+            return orjson.dumps(value if value is not None else col.empty).decode()
+        if col.kind == "bool":
+            return bool(value)
+        return value
+
+    @staticmethod
+    def _doc_value(col: Column | None, value: Any) -> Any:
+        """A field's value as `doc` holds it: as its column reads back (None: absent)."""
+        if col is None:
+            return value
+        if col.is_json:
+            return value if value is not None else col.empty
+        if col.kind == "bool":
+            return bool(value)
+        return value
 
     def to_row(self, document: dict[str, Any]) -> tuple[list[Any], str]:
         """Split a document into column values (in column order) and the doc JSON text."""
-        rest = dict(document)
-        values: list[Any] = []
-        for col in self.columns:
-            value = rest.pop(col.field, None)
-            if col.is_json:
-                value = orjson.dumps(value if value is not None else col.empty).decode()
-            elif col.kind == "bool":
-                value = bool(value)
-            values.append(value)
-        return values, orjson.dumps(rest).decode()
+        values = [self._column_value(c, document.get(c.field)) for c in self.columns]
+        held = {}
+        for name, value in document.items():
+            if name in self._only_fields:
+                continue
+            held_value = self._doc_value(self.by_field.get(name), value)
+            if held_value is not None or name not in self.by_field:
+                held[name] = held_value
+        return values, orjson.dumps(held).decode()
 
     def from_row(self, row: Sequence[Any]) -> tuple[dict[str, Any], int]:
         """Rebuild (document, rev) from a row selected with `select_list`."""
-        n = len(self._fields)
+        n = len(self._only)
         document: dict[str, Any] = orjson.loads(row[n])
-        # NULL columns are absent fields, not nulls; the row goes on past them (doc, rev)
-        fields = zip(self._fields, row, strict=False)
-        document.update({f: v for f, v in fields if v is not None})
-        for i, name in self._json_at:
-            if row[i] is not None:
-                document[name] = orjson.loads(row[i])
-        for i, name in self._bool_at:
-            if row[i] is not None:
-                document[name] = bool(row[i])
+        # NULL columns are absent fields, not nulls
+        for col, value in zip(self._only, row, strict=False):
+            if value is not None:
+                document[col.field] = self._read_column(col, value)
         return document, int(row[n + 1])
+
+    def document_text(self, row: Sequence[Any]) -> str:
+        """The JSON text of the document in a row selected with `select_list`, spliced from the
+        texts of `doc` and of the column-only fields without decoding either."""
+        n = len(self._only)
+        rest = {
+            col.field: orjson.Fragment(value) if col.is_json else self._read_column(col, value)
+            for col, value in zip(self._only, row, strict=False)
+            if value is not None
+        }
+        doc: str = row[n]
+        if not rest:
+            return doc
+        tail = orjson.dumps(rest).decode()
+        if doc.strip() == "{}":
+            return tail
+        return f"{doc.rstrip()[:-1]},{tail[1:]}"
+
+    def _from_columns(self, row: Sequence[Any]) -> tuple[dict[str, Any], int]:
+        """(document of the column fields, rev) from a row selected with `columns_select_list`."""
+        document = {
+            col.field: self._read_column(col, value)
+            for col, value in zip(self.columns, row, strict=False)
+            if value is not None
+        }
+        return document, int(row[len(self.columns)])
+
+    @staticmethod
+    def _read_column(col: Column, value: Any) -> Any:
+        if col.is_json:
+            return orjson.loads(value)
+        if col.kind == "bool":
+            return bool(value)
+        return value
+
+    def assignments(
+        self, dialect: Dialect, sets: dict[str, Any], unset: Iterable[str] = ()
+    ) -> tuple[list[str], list[Any]]:
+        """The SET items (and their parameters) that write the given top-level fields and
+        remove the `unset` ones: their columns, and `doc` for the fields it holds."""
+        assigns: list[str] = []
+        params: list[Any] = []
+        doc_sets: dict[str, Any] = {}
+        doc_unset: list[str] = []
+        for name, value in sets.items():
+            col = self.by_field.get(name)
+            if col is not None:
+                assigns.append(f"{col.name} = {dialect.json_param() if col.is_json else '?'}")
+                params.append(self._column_value(col, value))
+            if self.in_doc(name):
+                held = self._doc_value(col, value)
+                if held is None and col is not None:
+                    doc_unset.append(name)
+                else:
+                    doc_sets[name] = held
+        for name in unset:
+            col = self.by_field.get(name)
+            if col is not None:
+                assigns.append(f"{col.name} = NULL")
+            if self.in_doc(name):
+                doc_unset.append(name)
+        if doc_sets or doc_unset:
+            expr, doc_params = _doc_expr(dialect, doc_sets, doc_unset)
+            assigns.append(f"doc = {expr}")
+            params.extend(doc_params)
+        return assigns, params
 
     # -- generic statements ------------------------------------------------------------
     def insert(self, tx: Tx, document: dict[str, Any]) -> None:
@@ -133,24 +224,62 @@ class Entity:
         id_list = list(dict.fromkeys(ids))
         if not id_list:
             return {}
-        shape = (len(id_list), len(companies), with_doc)
+        sql = self._get_statement(len(id_list), len(companies), with_doc)
+        read = self.from_row if with_doc else self._from_columns
+        out = {}
+        for row in tx.query(sql, (*id_list, *companies)):
+            document, rev = read(row)
+            out[document["id"]] = (document, rev)
+        return out
+
+    def get_text(self, tx: Tx, entity_id: str, companies: Sequence[str]) -> str | None:
+        """The JSON text of a document by id (see `document_text`), restricted to `companies`."""
+        row = tx.query_one(self._get_statement(1, len(companies), True), (entity_id, *companies))
+        return None if row is None else self.document_text(row)
+
+    def _get_statement(self, n_ids: int, n_companies: int, with_doc: bool) -> str:
+        shape = (n_ids, n_companies, with_doc)
         sql = self._get_sql.get(shape)
         if sql is None:  # the same few shapes every time: build each text once
             select_list = self.select_list if with_doc else self.columns_select_list
             sql = self._get_sql[shape] = (
-                f"SELECT {select_list} FROM {self.table} WHERE id IN ({marks(shape[0])}) "
-                f"AND company IN ({marks(shape[1])})"
+                f"SELECT {select_list} FROM {self.table} WHERE id IN ({marks(n_ids)}) "
+                f"AND company IN ({marks(n_companies)})"
             )
-        out = {}
-        for row in tx.query(sql, (*id_list, *companies)):
-            document, rev = self.from_row(row)
-            out[document["id"]] = (document, rev)
-        return out
+        return sql
 
     def delete(self, tx: Tx, ids: Sequence[str]) -> int:
         if not ids:
             return 0
         return tx.execute(f"DELETE FROM {self.table} WHERE id IN ({marks(len(ids))})", tuple(ids))
+
+
+def _doc_expr(
+    dialect: Dialect, sets: dict[str, Any], unset: Sequence[str]
+) -> tuple[str, list[Any]]:
+    """SQL for `doc` with top-level keys replaced (whole values) and others removed."""
+    params: list[Any] = []
+    expr = "doc"
+    for key in [*sets, *unset]:
+        if not _KEY.match(key):
+            raise ValueError(f"unsupported document key {key!r}")
+    if dialect.is_postgres:
+        if sets:
+            expr = f"({expr} || ?::jsonb)"
+            params.append(orjson.dumps(sets).decode())
+        for key in unset:
+            expr = f"({expr} - ?::text)"
+            params.append(key)
+        return expr, params
+    if sets:
+        parts = []
+        for key, value in sets.items():
+            parts.append(f"'$.{key}', json(?)")
+            params.append(orjson.dumps(value).decode())
+        expr = f"json_set({expr}, {', '.join(parts)})"
+    if unset:
+        expr = f"json_remove({expr}, {', '.join(f'{chr(39)}$.{k}{chr(39)}' for k in unset)})"
+    return expr, params
 
 
 def _cols(*spec: str) -> tuple[Column, ...]:
@@ -192,6 +321,9 @@ TASKS = Entity(
     # last_metrics changes only through store/tasks.update_fields (events, reset), which keeps
     # the task_metrics rows in step with it.
     kept_on_rewrite=frozenset({"id", "last_metrics"}),
+    # What every events batch and heartbeat rewrites stays out of `doc` (m0013): copying it
+    # there would re-encode the document on each of those writes.
+    column_only=frozenset({"last_update", "last_iteration", "last_metrics"}),
 )
 PROJECTS = Entity(
     "projects",

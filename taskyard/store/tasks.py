@@ -3,7 +3,6 @@ cleanup of reset/delete needs on the models, children and events of a task."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Collection, Iterable, Sequence
 from typing import Any
 
@@ -16,12 +15,16 @@ from taskyard.store.db import Tx
 from taskyard.store.entities import TASKS
 
 Found = dict[str, tuple[dict[str, Any], int]]
-_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
 # -- lookups ---------------------------------------------------------------------------------
 def get_readable(tx: Tx, task_id: str, identity: Identity) -> tuple[dict[str, Any], int] | None:
     return TASKS.get(tx, [task_id], identity.readable_companies).get(task_id)
+
+
+def get_readable_text(tx: Tx, task_id: str, identity: Identity) -> str | None:
+    """The JSON text of a task the caller may read, as stored (private keys and all)."""
+    return TASKS.get_text(tx, task_id, identity.readable_companies)
 
 
 def get_writable(
@@ -56,33 +59,6 @@ def _json(value: Any) -> str:
     return orjson.dumps(value).decode()
 
 
-def _doc_expr(tx: Tx, sets: dict[str, Any], unset: Iterable[str]) -> tuple[str, list[Any]]:
-    """SQL for `doc` with top-level keys replaced (whole values) and others removed."""
-    params: list[Any] = []
-    expr = "doc"
-    unset = list(unset)
-    for key in list(sets) + unset:
-        if not _KEY.match(key):
-            raise ValueError(f"unsupported document key {key!r}")
-    if tx.dialect.is_postgres:
-        if sets:
-            expr = f"({expr} || ?::jsonb)"
-            params.append(_json(sets))
-        for key in unset:
-            expr = f"({expr} - ?::text)"
-            params.append(key)
-        return expr, params
-    if sets:
-        parts = []
-        for key, value in sets.items():
-            parts.append(f"'$.{key}', json(?)")
-            params.append(_json(value))
-        expr = f"json_set({expr}, {', '.join(parts)})"
-    if unset:
-        expr = f"json_remove({expr}, {', '.join(f'{chr(39)}$.{k}{chr(39)}' for k in unset)})"
-    return expr, params
-
-
 def update_fields(
     tx: Tx,
     task_id: str,
@@ -100,30 +76,7 @@ def update_fields(
     otherwise. A new `last_metrics` also goes to the task_metrics rows (SQLite): only its
     (metric, variant) entries in `metrics_changed` when given (an events batch), else all.
     """
-    assigns: list[str] = []
-    params: list[Any] = []
-    doc_sets: dict[str, Any] = {}
-    doc_unset: list[str] = []
-    for key, value in sets.items():
-        col = TASKS.by_field.get(key)
-        if col is None:
-            doc_sets[key] = value
-        elif col.is_json:
-            assigns.append(f"{col.name} = {tx.dialect.json_param()}")
-            params.append(_json(value if value is not None else col.empty))
-        else:
-            assigns.append(f"{col.name} = ?")
-            params.append(value)
-    for key in unset:
-        col = TASKS.by_field.get(key)
-        if col is None:
-            doc_unset.append(key)
-        else:
-            assigns.append(f"{col.name} = NULL")
-    if doc_sets or doc_unset:
-        expr, doc_params = _doc_expr(tx, doc_sets, doc_unset)
-        assigns.append(f"doc = {expr}")
-        params.extend(doc_params)
+    assigns, params = TASKS.assignments(tx.dialect, sets, unset)
     sql = f"UPDATE tasks SET {', '.join(assigns)}, rev = rev + 1 WHERE id = ?"
     params.append(task_id)
     if expect_status is not None:
@@ -259,9 +212,11 @@ def children(tx: Tx, task_ids: Sequence[str]) -> list[tuple[str, str]]:
 
 
 def reparent_children(tx: Tx, task_id: str, now: str) -> int:
+    sets, params = TASKS.assignments(
+        tx.dialect, {"parent": f"__DELETED__{task_id}", "last_update": now}
+    )
     return tx.execute(
-        "UPDATE tasks SET parent = ?, last_update = ?, rev = rev + 1 WHERE parent = ?",
-        (f"__DELETED__{task_id}", now, task_id),
+        f"UPDATE tasks SET {', '.join(sets)}, rev = rev + 1 WHERE parent = ?", (*params, task_id)
     )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import orjson
 import pytest
 
 from taskyard.domain import task_doc
@@ -38,6 +39,32 @@ def test_private_keys_are_never_shown() -> None:
     assert task_doc.RAW_PARAMS in doc
     for version in (V21, V29, V223):
         assert not any(k.startswith("_") for k in task_doc.for_version(doc, version))
+
+
+@pytest.mark.parametrize(
+    ("version", "fields", "as_stored"),
+    [
+        (V223, {}, True),
+        (Version(2, 13), {}, True),
+        (V212, {}, False),  # execution.model / output.model are derived below 2.13
+        (V29, {}, False),
+        (V21, {}, False),
+        (V223, {task_doc.RAW_PARAMS: {"Args": {}}}, False),
+        (V223, {"_legacy_input_model": "m"}, False),
+        # the name as a whole string elsewhere: the slow path, which gives the same answer
+        (V223, {"comment": "_params_raw"}, False),
+        (V223, {"configuration": {"_params_raw": {}}}, False),
+        (V223, {"comment": "see _params_raw"}, True),
+    ],
+)
+def test_which_stored_documents_go_out_as_they_are(
+    version: Version, fields: dict[str, object], as_stored: bool
+) -> None:
+    doc = {**_doc(V223, name="abc", type="training"), **fields}
+    text = orjson.dumps(doc).decode()
+    assert task_doc.shown_as_stored(text, version) is as_stored
+    if as_stored:
+        assert task_doc.for_version(doc, version) == doc
 
 
 def test_legacy_fields_per_version() -> None:

@@ -16,7 +16,7 @@ from taskyard.store import migrations
 from taskyard.store.db import Database
 from taskyard.store.entities import PROJECTS, TASKS
 from tests.conftest import drop_pg_database, fresh_database_url
-from tests.support import ApiClient, LiveServer, new_account
+from tests.support import ApiClient, LiveServer, doc_drift, new_account
 
 NOW = datetime(2026, 5, 1, 12, 0, 0, tzinfo=UTC)
 
@@ -103,6 +103,7 @@ def test_silent_in_progress_tasks_are_stopped_and_others_left_alone(fresh_db: Da
     assert doc["status_changed"] == doc["last_update"] == to_wire(NOW)
     assert doc["script"] == {"entry_point": "train.py"}  # the rest of the document is kept
     assert rev == rev_before + 1  # a read-modify-write in flight will notice
+    assert doc_drift(fresh_db, ("c1",)) == []  # the document's copies changed with the columns
     assert _get(fresh_db, alive)[0]["status"] == "in_progress"
     assert _get(fresh_db, old_created)[0]["status"] == "created"
     assert _get(fresh_db, old_stopped)[0]["status_reason"] == "earlier"

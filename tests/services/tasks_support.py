@@ -6,6 +6,7 @@ import uuid
 from typing import Any
 
 from taskyard.domain import clock
+from taskyard.store import tasks as task_store
 from taskyard.store.db import Database
 from taskyard.store.entities import MODELS, PROJECTS
 from tests.support import ApiClient
@@ -88,4 +89,4 @@ def make_public(db: Database, task_id: str) -> None:
 
     assert db.url in PUBLIC_ROW_URLS, "mark the test `public_rows`: public rows leak otherwise"
     with db.write() as tx:
-        tx.execute("UPDATE tasks SET company = '' WHERE id = ?", (task_id,))
+        task_store.update_fields(tx, task_id, {"company": ""})  # its doc copy too

@@ -28,3 +28,4 @@ def test_parameters_differ_between_2_2_and_2_23(client: ApiClient) -> None:
     modern = get(client, task, "2.23")
     assert "parameters" not in modern["execution"]
     assert modern["hyperparams"]["Args"]["x"]["value"] == "3"
+    assert not [k for k in modern if k.startswith("_")]  # what 2.2 parameters left stays hidden

@@ -38,6 +38,14 @@ def install_before(db: Database, name: str, monkeypatch: pytest.MonkeyPatch) -> 
         migrations.upgrade(db)
 
 
+def upgrade_through(db: Database, name: str, monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Apply the pending migrations up to and including `name` (what that release ran)."""
+    through = [m for m in migrations.all_migrations() if m.name[:4] <= name]
+    with monkeypatch.context() as patch:
+        patch.setattr(migrations, "all_migrations", lambda: through)
+        return migrations.upgrade(db)
+
+
 def test_last_metrics_move_out_of_the_document_into_their_column(
     database: Database, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -92,7 +100,51 @@ def test_status_texts_move_out_of_the_document_into_columns(
         )
     assert {k: document[k] for k in texts} == texts
     assert columns is not None and columns[:3] == ("why", "what", "u1")
-    assert orjson.loads(columns[3]) == {"script": {"repository": "r"}}
+    # in `doc` they are now copies of their columns (0013), like every other column field
+    doc = orjson.loads(columns[3])
+    assert {k: v for k, v in doc.items() if k not in TASKS.by_field} == {
+        "script": {"repository": "r"}
+    }
+    assert {k: doc[k] for k in texts} == texts
+
+
+def test_task_documents_take_in_their_column_fields_and_read_back_as_before(
+    database: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    install_before(database, "0013", monkeypatch)
+    task = new_id()
+    with database.write() as tx:
+        tx.execute(
+            "INSERT INTO tasks (id, company, user_id, name, status, parent, last_update,"
+            " last_iteration, tags, system_tags, last_metrics, doc) VALUES (?, 'co', 'u1', 'run',"
+            " 'stopped', NULL, '2026-01-02T03:04:05+00:00', 7, '[\"a\", \"b\"]', '[]',"
+            f" {database.dialect.json_param()}, {database.dialect.json_param()})",
+            (task, orjson.dumps(METRICS).decode(), '{"script": {"repository": "r"}}'),
+        )
+    before = {
+        "script": {"repository": "r"},
+        "id": task,
+        "company": "co",
+        "user": "u1",
+        "name": "run",
+        "status": "stopped",
+        "tags": ["a", "b"],
+        "system_tags": [],
+    }
+
+    assert upgrade_through(database, "0013", monkeypatch) == ["0013_whole_task_documents"]
+
+    with database.read() as tx:
+        after, _ = TASKS.get(tx, [task], ("co",))[task]
+        text = TASKS.get_text(tx, task, ("co",))
+        raw = tx.query_one("SELECT doc FROM tasks WHERE id = ?", (task,))
+    reported = {"last_update": "2026-01-02T03:04:05+00:00", "last_iteration": 7}
+    assert after == {**before, **reported, "last_metrics": METRICS}
+    assert text is not None and orjson.loads(text) == after
+    assert raw is not None
+    doc = orjson.loads(raw[0])
+    # no parent (a NULL column), and what reports rewrite stays in its columns only
+    assert doc == before
 
 
 def test_events_keep_reading_back_after_the_time_index_drops_scalars(

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
+import orjson
 import pytest
 
 from taskyard.store import migrations
@@ -13,6 +14,7 @@ from taskyard.store import tasks as store
 from taskyard.store.db import Database
 from taskyard.store.entities import TASKS
 from tests.conftest import drop_pg_database, fresh_database_url
+from tests.support import doc_drift
 
 
 @pytest.fixture
@@ -83,3 +85,56 @@ def test_events_cleanup_with_and_without_the_table(fresh: Database) -> None:
         assert store.event_urls(tx, ["a"]) == ["http://f/a.png"]
     with fresh.write() as tx:
         assert store.delete_events(tx, ["a"]) == 2
+
+
+DOCUMENTS = [
+    {"id": "t1", "company": "c", "status": "created", "tags": [], "system_tags": []},
+    {
+        "id": "t2",
+        "company": "c",
+        "user": "u",
+        "name": 'ünïcode "quoted" run',
+        "status": "in_progress",
+        "parent": None,  # absent when read back
+        "tags": ["a", "b"],
+        "system_tags": ["archived"],
+        "last_update": "2026-01-01T00:00:00+00:00",
+        "last_iteration": 12,
+        "last_metrics": {"m" * 32: {"v" * 32: {"metric": "loss", "value": 0.5}}},
+        "script": {"repository": "r", "requirements": {}},
+        "hyperparams": {"Args": {"lr": {"section": "Args", "name": "lr", "value": "0.1"}}},
+        "configuration": {},
+        "comment": None,  # absent when read back
+    },
+]
+
+
+@pytest.mark.parametrize("document", DOCUMENTS, ids=["minimal", "full"])
+def test_a_documents_text_is_the_document_read_back(fresh: Database, document: dict) -> None:
+    with fresh.write() as tx:
+        TASKS.insert(tx, document)
+    with fresh.read() as tx:
+        decoded, _ = TASKS.get(tx, [document["id"]], ["c"])[document["id"]]
+        text = TASKS.get_text(tx, document["id"], ["c"])
+        assert TASKS.get_text(tx, document["id"], ["other"]) is None
+    # absent or None fields are absent (last_metrics: empty)
+    assert decoded == {"last_metrics": {}, **{k: v for k, v in document.items() if v is not None}}
+    assert text is not None and orjson.loads(text) == decoded
+
+
+def test_field_writes_keep_the_documents_copies(fresh: Database) -> None:
+    """Every field write sets the column and the document's copy (or removes both)."""
+    _task(fresh, "a", "in_progress")
+    with fresh.write() as tx:
+        store.update_fields(
+            tx, "a", {"status": "stopped", "tags": ["x"], "parent": "p", "last_iteration": 3}
+        )
+        store.update_fields(tx, "a", {"system_tags": None}, ("parent",))
+        store.reparent_children(tx, "gone", "2026-01-01T00:00:00+00:00")
+    with fresh.read() as tx:
+        doc, _ = TASKS.get(tx, ["a"], ["c"])["a"]
+        (raw,) = tx.query_one("SELECT doc FROM tasks WHERE id = ?", ("a",)) or ("",)
+    assert doc_drift(fresh, ("c",)) == []
+    assert doc["status"] == "stopped" and doc["tags"] == ["x"] and doc["system_tags"] == []
+    assert "parent" not in doc and doc["last_iteration"] == 3
+    assert "last_iteration" not in orjson.loads(raw)  # column-only: reports rewrite it
