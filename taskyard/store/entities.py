@@ -3,10 +3,10 @@
 A document is the JSON object the API returns. Some of its top-level fields have columns (so
 SQL can filter and sort them); the rest lives in the `doc` JSON column. A table declares which
 column fields are *column-only*: their value is in the column alone. Any other column is a copy
-of a field that `doc` also holds, and every write sets both (`assignments`), so a task's whole
-document (but the fields its reports and heartbeats rewrite) is one JSON text: get_by_id sends
-it as read, without decoding. The column set is declared once per table here, and every reader
-and writer goes through it.
+of a field that `doc` also holds, and every write sets both (`assignments`). A task's `doc` is
+its whole document but the dozen fields that status changes, reports and heartbeats rewrite:
+get_by_id reads one JSON text and a few columns and sends them spliced, without decoding. The
+column set is declared once per table here, and every reader and writer goes through it.
 """
 
 from __future__ import annotations
@@ -42,6 +42,36 @@ class Column:
 
 
 @dataclass(frozen=True)
+class _RowReader:
+    """Fields from the leading values of a row (one per column, in order); NULL is absent."""
+
+    fields: tuple[str, ...]
+    json_at: tuple[tuple[int, str], ...]  # (position, field) of the JSON columns
+    bool_at: tuple[tuple[int, str], ...]
+
+    @classmethod
+    def of(cls, columns: Sequence[Column]) -> _RowReader:
+        at = list(enumerate(columns))
+        return cls(
+            tuple(c.field for c in columns),
+            tuple((i, c.field) for i, c in at if c.is_json),
+            tuple((i, c.field) for i, c in at if c.kind == "bool"),
+        )
+
+    def values(self, row: Sequence[Any], *, decode: bool = True) -> dict[str, Any]:
+        """{field: value}; JSON decoded, or (`decode=False`) kept as text that renders as is."""
+        out = {f: v for f, v in zip(self.fields, row, strict=False) if v is not None}
+        as_json = orjson.loads if decode else orjson.Fragment
+        for i, name in self.json_at:
+            if row[i] is not None:
+                out[name] = as_json(row[i])
+        for i, name in self.bool_at:
+            if row[i] is not None:
+                out[name] = bool(row[i])
+        return out
+
+
+@dataclass(frozen=True)
 class Entity:
     table: str
     columns: tuple[Column, ...]
@@ -58,6 +88,9 @@ class Entity:
     # the column-only columns, in the order select_list reads them (before doc and rev)
     _only: tuple[Column, ...] = field(init=False, compare=False)
     _only_fields: frozenset[str] = field(init=False, compare=False)
+    _copies: tuple[Column, ...] = field(init=False, compare=False)  # columns `doc` also holds
+    _only_reader: _RowReader = field(init=False, compare=False)
+    _columns_reader: _RowReader = field(init=False, compare=False)
     # get()'s statements by (number of ids, number of companies, with_doc)
     _get_sql: dict[tuple[int, int, bool], str] = field(default_factory=dict, compare=False)
 
@@ -68,6 +101,9 @@ class Entity:
         )
         object.__setattr__(self, "_only", only)
         object.__setattr__(self, "_only_fields", frozenset(c.field for c in only))
+        object.__setattr__(self, "_copies", tuple(c for c in self.columns if c not in only))
+        object.__setattr__(self, "_only_reader", _RowReader.of(only))
+        object.__setattr__(self, "_columns_reader", _RowReader.of(self.columns))
         object.__setattr__(self, "select_list", ", ".join([*(c.name for c in only), "doc, rev"]))
         names = ", ".join(c.name for c in self.columns)
         object.__setattr__(self, "columns_select_list", f"{names}, rev")
@@ -97,35 +133,28 @@ class Entity:
     def to_row(self, document: dict[str, Any]) -> tuple[list[Any], str]:
         """Split a document into column values (in column order) and the doc JSON text."""
         values = [self._column_value(c, document.get(c.field)) for c in self.columns]
-        held = {}
-        for name, value in document.items():
-            if name in self._only_fields:
-                continue
-            held_value = self._doc_value(self.by_field.get(name), value)
-            if held_value is not None or name not in self.by_field:
-                held[name] = held_value
+        only = self._only_fields
+        held = {name: value for name, value in document.items() if name not in only}
+        for col in self._copies:  # as the column reads back: None is absent, or empty JSON
+            value = self._doc_value(col, held.get(col.field))
+            if value is not None:
+                held[col.field] = value
+            else:
+                held.pop(col.field, None)
         return values, orjson.dumps(held).decode()
 
     def from_row(self, row: Sequence[Any]) -> tuple[dict[str, Any], int]:
         """Rebuild (document, rev) from a row selected with `select_list`."""
         n = len(self._only)
         document: dict[str, Any] = orjson.loads(row[n])
-        # NULL columns are absent fields, not nulls
-        for col, value in zip(self._only, row, strict=False):
-            if value is not None:
-                document[col.field] = self._read_column(col, value)
+        document.update(self._only_reader.values(row))
         return document, int(row[n + 1])
 
     def document_text(self, row: Sequence[Any]) -> str:
         """The JSON text of the document in a row selected with `select_list`, spliced from the
         texts of `doc` and of the column-only fields without decoding either."""
-        n = len(self._only)
-        rest = {
-            col.field: orjson.Fragment(value) if col.is_json else self._read_column(col, value)
-            for col, value in zip(self._only, row, strict=False)
-            if value is not None
-        }
-        doc: str = row[n]
+        rest = self._only_reader.values(row, decode=False)
+        doc: str = row[len(self._only)]
         if not rest:
             return doc
         tail = orjson.dumps(rest).decode()
@@ -135,20 +164,7 @@ class Entity:
 
     def _from_columns(self, row: Sequence[Any]) -> tuple[dict[str, Any], int]:
         """(document of the column fields, rev) from a row selected with `columns_select_list`."""
-        document = {
-            col.field: self._read_column(col, value)
-            for col, value in zip(self.columns, row, strict=False)
-            if value is not None
-        }
-        return document, int(row[len(self.columns)])
-
-    @staticmethod
-    def _read_column(col: Column, value: Any) -> Any:
-        if col.is_json:
-            return orjson.loads(value)
-        if col.kind == "bool":
-            return bool(value)
-        return value
+        return self._columns_reader.values(row), int(row[len(self.columns)])
 
     def assignments(
         self, dialect: Dialect, sets: dict[str, Any], unset: Iterable[str] = ()
@@ -321,9 +337,16 @@ TASKS = Entity(
     # last_metrics changes only through store/tasks.update_fields (events, reset), which keeps
     # the task_metrics rows in step with it.
     kept_on_rewrite=frozenset({"id", "last_metrics"}),
-    # What every events batch and heartbeat rewrites stays out of `doc` (m0013): copying it
-    # there would re-encode the document on each of those writes.
-    column_only=frozenset({"last_update", "last_iteration", "last_metrics"}),
+    # What status changes, events batches and heartbeats rewrite stays out of `doc` (m0013):
+    # copying it there would re-encode the document (and re-check its full-text entry) on each
+    # of those writes.
+    column_only=frozenset(
+        {
+            *("status", "status_reason", "status_message", "status_changed", "last_change"),
+            *("last_changed_by", "started", "completed", "published"),
+            *("last_update", "last_iteration", "last_metrics"),
+        }
+    ),
 )
 PROJECTS = Entity(
     "projects",

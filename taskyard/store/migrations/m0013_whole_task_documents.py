@@ -2,11 +2,13 @@
 
 Until now a task's columns and its `doc` held disjoint fields, so every read of a task decoded
 some twenty columns and rebuilt the document in Python: about half the work of a
-`tasks.get_by_id`. From here on `doc` holds every field but the three that each events batch
-or heartbeat rewrites (`last_update`, `last_iteration`, `last_metrics`, column-only), and the
-other columns are copies that every writer sets together with `doc` (store/entities.py,
-`Entity.assignments`). A NULL column is an absent field, as before; an empty JSON column is
-an empty list or object in `doc` as well.
+`tasks.get_by_id`. From here on `doc` also holds the fields that only whole-document writes
+and the rare field edits change (id, company, user, name, type, project, parent, comment,
+created, tags, system_tags): their columns are copies that every writer sets together with
+`doc` (store/entities.py, `Entity.assignments`). What status changes, events batches and
+heartbeats rewrite (status and its texts and times, last_update, last_iteration,
+last_metrics) stays column-only, so those writes still never touch `doc`. A NULL column is
+an absent field, as before; an empty JSON column is an empty list in `doc` as well.
 
 The field list is written out here (not taken from store/entities.py) so that this step stays
 what it was when later code changes.
@@ -15,11 +17,7 @@ what it was when later code changes.
 from taskyard.store.db import Dialect
 
 # The columns `doc` now holds a copy of: text ones and JSON arrays
-_TEXT = (
-    *("id", "company", "user_id", "name", "type", "status", "project", "parent", "comment"),
-    *("created", "started", "completed", "published", "status_changed", "last_change"),
-    *("status_reason", "status_message", "last_changed_by"),
-)
+_TEXT = ("id", "company", "user_id", "name", "type", "project", "parent", "comment", "created")
 _JSON = ("tags", "system_tags")
 
 
