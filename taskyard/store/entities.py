@@ -12,7 +12,7 @@ column set is declared once per table here, and every reader and writer goes thr
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -39,6 +39,9 @@ class Column:
     def empty(self) -> Any:
         """What a JSON column holds for an absent field."""
         return {} if self.kind == "object" else []
+
+
+_Read = Callable[[Sequence[Any]], tuple[dict[str, Any], int]]  # a row → (document, rev)
 
 
 @dataclass(frozen=True)
@@ -91,8 +94,12 @@ class Entity:
     _copies: tuple[Column, ...] = field(init=False, compare=False)  # columns `doc` also holds
     _only_reader: _RowReader = field(init=False, compare=False)
     _columns_reader: _RowReader = field(init=False, compare=False)
-    # get()'s statements by (number of ids, number of companies, with_doc)
-    _get_sql: dict[tuple[int, int, bool], str] = field(default_factory=dict, compare=False)
+    # get()'s statements by (number of ids, number of companies, select list), and its
+    # select lists and row readers for given fields
+    _get_sql: dict[tuple[int, int, str], str] = field(default_factory=dict, compare=False)
+    _field_views: dict[tuple[str, ...], tuple[str, _Read]] = field(
+        default_factory=dict, compare=False
+    )
 
     def __post_init__(self) -> None:
         self.by_field.update({c.field: c for c in self.columns})
@@ -233,15 +240,22 @@ class Entity:
         return ", ".join(sets), [*params, doc]
 
     def get(
-        self, tx: Tx, ids: Iterable[str], companies: Sequence[str], *, with_doc: bool = True
+        self,
+        tx: Tx,
+        ids: Iterable[str],
+        companies: Sequence[str],
+        *,
+        with_doc: bool = True,
+        fields: tuple[str, ...] = (),
     ) -> dict[str, tuple[dict[str, Any], int]]:
         """Documents by id, restricted to `companies`; {id: (document, rev)}. Without `with_doc`
-        a document holds only the column fields (nothing of `doc` is read or decoded)."""
+        a document holds only the column fields (nothing of `doc` is read or decoded); with
+        `fields` (column fields) just those and the id."""
         id_list = list(dict.fromkeys(ids))
         if not id_list:
             return {}
-        sql = self._get_statement(len(id_list), len(companies), with_doc)
-        read = self.from_row if with_doc else self._from_columns
+        select_list, read = self._view(with_doc, fields)
+        sql = self._get_statement(len(id_list), len(companies), select_list)
         out = {}
         for row in tx.query(sql, (*id_list, *companies)):
             document, rev = read(row)
@@ -250,14 +264,32 @@ class Entity:
 
     def get_text(self, tx: Tx, entity_id: str, companies: Sequence[str]) -> str | None:
         """The JSON text of a document by id (see `document_text`), restricted to `companies`."""
-        row = tx.query_one(self._get_statement(1, len(companies), True), (entity_id, *companies))
+        sql = self._get_statement(1, len(companies), self.select_list)
+        row = tx.query_one(sql, (entity_id, *companies))
         return None if row is None else self.document_text(row)
 
-    def _get_statement(self, n_ids: int, n_companies: int, with_doc: bool) -> str:
-        shape = (n_ids, n_companies, with_doc)
+    def _view(self, with_doc: bool, fields: tuple[str, ...]) -> tuple[str, _Read]:
+        """What `get` selects and how it reads a row back."""
+        if not fields:
+            if with_doc:
+                return self.select_list, self.from_row
+            return self.columns_select_list, self._from_columns
+        view = self._field_views.get(fields)
+        if view is None:
+            columns = [self.by_field["id"], *(self.by_field[f] for f in fields)]
+            reader, n = _RowReader.of(columns), len(columns)
+
+            def read(row: Sequence[Any]) -> tuple[dict[str, Any], int]:
+                return reader.values(row), int(row[n])
+
+            names = ", ".join(c.name for c in columns)
+            view = self._field_views[fields] = (f"{names}, rev", read)
+        return view
+
+    def _get_statement(self, n_ids: int, n_companies: int, select_list: str) -> str:
+        shape = (n_ids, n_companies, select_list)
         sql = self._get_sql.get(shape)
         if sql is None:  # the same few shapes every time: build each text once
-            select_list = self.select_list if with_doc else self.columns_select_list
             sql = self._get_sql[shape] = (
                 f"SELECT {select_list} FROM {self.table} WHERE id IN ({marks(n_ids)}) "
                 f"AND company IN ({marks(n_companies)})"

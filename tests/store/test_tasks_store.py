@@ -138,3 +138,15 @@ def test_field_writes_keep_the_documents_copies(fresh: Database) -> None:
     assert doc["status"] == "stopped" and doc["tags"] == ["x"] and doc["system_tags"] == []
     assert "parent" not in doc and doc["last_iteration"] == 3
     assert "last_iteration" not in orjson.loads(raw)  # column-only: reports rewrite it
+
+
+def test_reading_some_fields_of_tasks(fresh: Database) -> None:
+    full = DOCUMENTS[1]
+    with fresh.write() as tx:
+        TASKS.insert(tx, full)
+    with fresh.read() as tx:
+        got = TASKS.get(tx, ["t2", "nope"], ["c"], fields=("status", "last_metrics", "parent"))
+    # the id always, NULL columns absent, JSON decoded
+    assert got == {
+        "t2": ({"id": "t2", "status": "in_progress", "last_metrics": full["last_metrics"]}, 0)
+    }
