@@ -72,6 +72,18 @@ def fresh_database_url(backend: str, tmp_path: Path) -> str:
     return f"sqlite:///{tmp_path / f'{uuid.uuid4().hex[:8]}.db'}"
 
 
+@pytest.fixture
+def fresh_db(backend: str, tmp_path: Path) -> Iterator[Database]:
+    """A new database of this backend with every migration applied, for store-level tests."""
+    url = fresh_database_url(backend, tmp_path)
+    database = Database(url)
+    migrations.upgrade(database)
+    yield database
+    database.close()
+    if backend == "postgres":
+        drop_pg_database(url)
+
+
 @pytest.fixture(params=["sqlite", "postgres"])
 def backend(request: pytest.FixtureRequest) -> str:
     if request.param == "postgres" and not PG_AVAILABLE:

@@ -85,15 +85,13 @@ class Entity:
     column_only: frozenset[str] | None = None
     by_field: dict[str, Column] = field(default_factory=dict, compare=False)
 
-    # derived from `columns`: what from_row reads (whole documents, or their columns only)
+    # derived from `columns`: what from_row reads
     select_list: str = field(init=False, compare=False)
-    columns_select_list: str = field(init=False, compare=False)
     # the column-only columns, in the order select_list reads them (before doc and rev)
     _only: tuple[Column, ...] = field(init=False, compare=False)
     _only_fields: frozenset[str] = field(init=False, compare=False)
     _copies: tuple[Column, ...] = field(init=False, compare=False)  # columns `doc` also holds
     _only_reader: _RowReader = field(init=False, compare=False)
-    _columns_reader: _RowReader = field(init=False, compare=False)
     # get()'s statements by (number of ids, number of companies, select list), and its
     # select lists and row readers for given fields
     _get_sql: dict[tuple[int, int, str], str] = field(default_factory=dict, compare=False)
@@ -110,21 +108,17 @@ class Entity:
         object.__setattr__(self, "_only_fields", frozenset(c.field for c in only))
         object.__setattr__(self, "_copies", tuple(c for c in self.columns if c not in only))
         object.__setattr__(self, "_only_reader", _RowReader.of(only))
-        object.__setattr__(self, "_columns_reader", _RowReader.of(self.columns))
         object.__setattr__(self, "select_list", ", ".join([*(c.name for c in only), "doc, rev"]))
-        names = ", ".join(c.name for c in self.columns)
-        object.__setattr__(self, "columns_select_list", f"{names}, rev")
 
     def in_doc(self, name: str) -> bool:
         """Whether `doc` holds this top-level field (when it has a value)."""
         return name not in self._only_fields
 
-    def _column_value(self, col: Column, value: Any) -> Any:
-        if col.is_json:
-            return orjson.dumps(value if value is not None else col.empty).decode()
-        if col.kind == "bool":
-            return bool(value)
-        return value
+    @classmethod
+    def _column_value(cls, col: Column, value: Any) -> Any:
+        """A field's value as its column stores it (JSON as text)."""
+        held = cls._doc_value(col, value)
+        return orjson.dumps(held).decode() if col.is_json else held
 
     @staticmethod
     def _doc_value(col: Column | None, value: Any) -> Any:
@@ -168,10 +162,6 @@ class Entity:
         if doc.strip() == "{}":
             return tail
         return f"{doc.rstrip()[:-1]},{tail[1:]}"
-
-    def _from_columns(self, row: Sequence[Any]) -> tuple[dict[str, Any], int]:
-        """(document of the column fields, rev) from a row selected with `columns_select_list`."""
-        return self._columns_reader.values(row), int(row[len(self.columns)])
 
     def assignments(
         self, dialect: Dialect, sets: dict[str, Any], unset: Iterable[str] = ()
@@ -273,7 +263,7 @@ class Entity:
         if not fields:
             if with_doc:
                 return self.select_list, self.from_row
-            return self.columns_select_list, self._from_columns
+            fields = tuple(c.field for c in self.columns if c.field != "id")
         view = self._field_views.get(fields)
         if view is None:
             columns = [self.by_field["id"], *(self.by_field[f] for f in fields)]

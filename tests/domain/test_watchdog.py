@@ -3,11 +3,8 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-
-import pytest
 
 from taskyard.domain.clock import new_id, to_wire
 from taskyard.domain.watchdog import REASON, WatchdogRule
@@ -37,17 +34,6 @@ def test_rule_compares_timestamps_with_and_without_microseconds() -> None:
     whole = NOW - timedelta(seconds=10)  # exactly at the cutoff: not yet silent
     assert not rule.is_silent("in_progress", to_wire(whole), NOW)
     assert rule.is_silent("in_progress", to_wire(whole - timedelta(microseconds=1)), NOW)
-
-
-@pytest.fixture
-def fresh_db(backend: str, tmp_path: Path) -> Iterator[Database]:
-    url = fresh_database_url(backend, tmp_path)
-    database = Database(url)
-    migrations.upgrade(database)
-    yield database
-    database.close()
-    if backend == "postgres":
-        drop_pg_database(url)
 
 
 def _task(db: Database, status: str, last_update: datetime, project: str | None = None) -> str:

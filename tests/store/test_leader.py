@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -12,18 +11,7 @@ from taskyard.services.jobs import ClusterJob, JobRunner
 from taskyard.store import migrations
 from taskyard.store.db import Database
 from taskyard.store.leader import AdvisoryLock, Lease, holder_pid, leadership, new_holder
-from tests.conftest import PG_ADMIN_URL, drop_pg_database, fresh_database_url
-
-
-@pytest.fixture
-def fresh_db(backend: str, tmp_path: Path) -> Iterator[Database]:
-    url = fresh_database_url(backend, tmp_path)
-    database = Database(url)
-    migrations.upgrade(database)
-    yield database
-    database.close()
-    if backend == "postgres":
-        drop_pg_database(url)
+from tests.conftest import PG_ADMIN_URL
 
 
 class FakeClock:

@@ -3,29 +3,13 @@ table exists."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
 import orjson
 import pytest
 
-from taskyard.store import migrations
 from taskyard.store import tasks as store
 from taskyard.store.db import Database
 from taskyard.store.entities import TASKS
-from tests.conftest import drop_pg_database, fresh_database_url
 from tests.support import doc_drift
-
-
-@pytest.fixture
-def fresh(backend: str, tmp_path: Path) -> Iterator[Database]:
-    url = fresh_database_url(backend, tmp_path)
-    database = Database(url)
-    migrations.upgrade(database)
-    yield database
-    database.close()
-    if backend == "postgres":
-        drop_pg_database(url)
 
 
 def _task(db: Database, task_id: str, status: str = "created") -> None:
@@ -43,9 +27,9 @@ def _task(db: Database, task_id: str, status: str = "created") -> None:
         )
 
 
-def test_update_fields_is_conditional_on_status(fresh: Database) -> None:
-    _task(fresh, "a", "in_progress")
-    with fresh.write() as tx:
+def test_update_fields_is_conditional_on_status(fresh_db: Database) -> None:
+    _task(fresh_db, "a", "in_progress")
+    with fresh_db.write() as tx:
         assert store.update_fields(tx, "a", {"status": "stopped"}, expect_status="created") is None
         assert (
             store.update_fields(
@@ -57,14 +41,14 @@ def test_update_fields_is_conditional_on_status(fresh: Database) -> None:
             )
             == ""
         )
-    with fresh.read() as tx:
+    with fresh_db.read() as tx:
         doc, rev = TASKS.get(tx, ["a"], ["c"])["a"]
     assert doc["status"] == "stopped" and doc["status_message"] == "m" and doc["output"] == {}
     assert rev == 1
 
 
-def test_events_cleanup_with_and_without_the_table(fresh: Database) -> None:
-    with fresh.write() as tx:
+def test_events_cleanup_with_and_without_the_table(fresh_db: Database) -> None:
+    with fresh_db.write() as tx:
         if not store.events_table_exists(tx):
             assert store.delete_events(tx, ["a"]) == 0
             tx.execute(
@@ -73,7 +57,7 @@ def test_events_cleanup_with_and_without_the_table(fresh: Database) -> None:
             )
         else:
             tx.execute("DELETE FROM events")
-    with fresh.write() as tx:
+    with fresh_db.write() as tx:
         assert store.events_table_exists(tx)
         for task, url in (("a", "http://f/a.png"), ("a", None), ("b", "http://f/b.png")):
             tx.execute(
@@ -81,9 +65,9 @@ def test_events_cleanup_with_and_without_the_table(fresh: Database) -> None:
                 f"VALUES (?, 'c', 'log', 0, ?, {tx.dialect.json_param()})",
                 (task, url, "{}"),
             )
-    with fresh.read() as tx:
+    with fresh_db.read() as tx:
         assert store.event_urls(tx, ["a"]) == ["http://f/a.png"]
-    with fresh.write() as tx:
+    with fresh_db.write() as tx:
         assert store.delete_events(tx, ["a"]) == 2
 
 
@@ -110,10 +94,10 @@ DOCUMENTS = [
 
 
 @pytest.mark.parametrize("document", DOCUMENTS, ids=["minimal", "full"])
-def test_a_documents_text_is_the_document_read_back(fresh: Database, document: dict) -> None:
-    with fresh.write() as tx:
+def test_a_documents_text_is_the_document_read_back(fresh_db: Database, document: dict) -> None:
+    with fresh_db.write() as tx:
         TASKS.insert(tx, document)
-    with fresh.read() as tx:
+    with fresh_db.read() as tx:
         decoded, _ = TASKS.get(tx, [document["id"]], ["c"])[document["id"]]
         text = TASKS.get_text(tx, document["id"], ["c"])
         assert TASKS.get_text(tx, document["id"], ["other"]) is None
@@ -122,29 +106,29 @@ def test_a_documents_text_is_the_document_read_back(fresh: Database, document: d
     assert text is not None and orjson.loads(text) == decoded
 
 
-def test_field_writes_keep_the_documents_copies(fresh: Database) -> None:
+def test_field_writes_keep_the_documents_copies(fresh_db: Database) -> None:
     """Every field write sets the column and the document's copy (or removes both)."""
-    _task(fresh, "a", "in_progress")
-    with fresh.write() as tx:
+    _task(fresh_db, "a", "in_progress")
+    with fresh_db.write() as tx:
         store.update_fields(
             tx, "a", {"status": "stopped", "tags": ["x"], "parent": "p", "last_iteration": 3}
         )
         store.update_fields(tx, "a", {"system_tags": None}, ("parent",))
         store.reparent_children(tx, "gone", "2026-01-01T00:00:00+00:00")
-    with fresh.read() as tx:
+    with fresh_db.read() as tx:
         doc, _ = TASKS.get(tx, ["a"], ["c"])["a"]
         (raw,) = tx.query_one("SELECT doc FROM tasks WHERE id = ?", ("a",)) or ("",)
-    assert doc_drift(fresh, ("c",)) == []
+    assert doc_drift(fresh_db, ("c",)) == []
     assert doc["status"] == "stopped" and doc["tags"] == ["x"] and doc["system_tags"] == []
     assert "parent" not in doc and doc["last_iteration"] == 3
     assert "last_iteration" not in orjson.loads(raw)  # column-only: reports rewrite it
 
 
-def test_reading_some_fields_of_tasks(fresh: Database) -> None:
+def test_reading_some_fields_of_tasks(fresh_db: Database) -> None:
     full = DOCUMENTS[1]
-    with fresh.write() as tx:
+    with fresh_db.write() as tx:
         TASKS.insert(tx, full)
-    with fresh.read() as tx:
+    with fresh_db.read() as tx:
         got = TASKS.get(tx, ["t2", "nope"], ["c"], fields=("status", "last_metrics", "parent"))
     # the id always, NULL columns absent, JSON decoded
     assert got == {
