@@ -21,6 +21,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
+import itertools
 import re
 import sqlite3
 import threading
@@ -326,6 +328,37 @@ class _SqliteTx:
     def query_one(self, sql: str, params: Params = ()) -> Row | None:
         row: Row | None = self.conn.execute(sql, params).fetchone()
         return row
+
+
+# Rows per statement of `insert_rows`: one INSERT of several rows costs less than a statement
+# per row (executemany: 5 events went from 25.7 to 22.8 µs), and any number of rows then needs
+# only this many statement texts in the statement cache.
+ROWS_PER_INSERT = 8
+
+
+def insert_rows(
+    tx: Tx, into: str, row_marks: str, rows: Sequence[Params], on_conflict: str = ""
+) -> None:
+    """`INSERT INTO {into} VALUES {row_marks}, … {on_conflict}` of `rows`, several per statement.
+
+    One statement may not hit a key twice (PostgreSQL's ON CONFLICT refuses it): callers
+    give distinct keys."""
+    whole, rest = divmod(len(rows), ROWS_PER_INSERT)
+    if whole:
+        chunks = [
+            tuple(itertools.chain.from_iterable(rows[i : i + ROWS_PER_INSERT]))
+            for i in range(0, whole * ROWS_PER_INSERT, ROWS_PER_INSERT)
+        ]
+        tx.executemany(_insert_sql(into, row_marks, ROWS_PER_INSERT, on_conflict), chunks)
+    if rest:
+        tail = tuple(itertools.chain.from_iterable(rows[whole * ROWS_PER_INSERT :]))
+        tx.execute(_insert_sql(into, row_marks, rest, on_conflict), tail)
+
+
+@functools.lru_cache(maxsize=64)
+def _insert_sql(into: str, row_marks: str, count: int, on_conflict: str) -> str:
+    values = ", ".join([f"({row_marks})"] * count)
+    return f"INSERT INTO {into} VALUES {values}{' ' + on_conflict if on_conflict else ''}"
 
 
 _PG_SQL_CACHE: dict[str, str] = {}

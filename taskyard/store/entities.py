@@ -92,12 +92,10 @@ class Entity:
     _only_fields: frozenset[str] = field(init=False, compare=False)
     _copies: tuple[Column, ...] = field(init=False, compare=False)  # columns `doc` also holds
     _only_reader: _RowReader = field(init=False, compare=False)
-    # get()'s statements by (number of ids, number of companies, select list), and its
-    # select lists and row readers for given fields
+    # get()'s statements by (number of ids, number of companies, select list)
     _get_sql: dict[tuple[int, int, str], str] = field(default_factory=dict, compare=False)
-    _field_views: dict[tuple[str, ...], tuple[str, _Read]] = field(
-        default_factory=dict, compare=False
-    )
+    # get(with_doc=False): the select list and row reader of the column fields alone
+    _columns_view: tuple[str, _Read] = field(init=False, compare=False)
 
     def __post_init__(self) -> None:
         self.by_field.update({c.field: c for c in self.columns})
@@ -109,6 +107,7 @@ class Entity:
         object.__setattr__(self, "_copies", tuple(c for c in self.columns if c not in only))
         object.__setattr__(self, "_only_reader", _RowReader.of(only))
         object.__setattr__(self, "select_list", ", ".join([*(c.name for c in only), "doc, rev"]))
+        object.__setattr__(self, "_columns_view", self._view_of(self.columns))
 
     def in_doc(self, name: str) -> bool:
         """Whether `doc` holds this top-level field (when it has a value)."""
@@ -236,15 +235,13 @@ class Entity:
         companies: Sequence[str],
         *,
         with_doc: bool = True,
-        fields: tuple[str, ...] = (),
     ) -> dict[str, tuple[dict[str, Any], int]]:
         """Documents by id, restricted to `companies`; {id: (document, rev)}. Without `with_doc`
-        a document holds only the column fields (nothing of `doc` is read or decoded); with
-        `fields` (column fields) just those and the id."""
+        a document holds only the column fields (nothing of `doc` is read or decoded)."""
         id_list = list(dict.fromkeys(ids))
         if not id_list:
             return {}
-        select_list, read = self._view(with_doc, fields)
+        select_list, read = (self.select_list, self.from_row) if with_doc else self._columns_view
         sql = self._get_statement(len(id_list), len(companies), select_list)
         out = {}
         for row in tx.query(sql, (*id_list, *companies)):
@@ -258,23 +255,16 @@ class Entity:
         row = tx.query_one(sql, (entity_id, *companies))
         return None if row is None else self.document_text(row)
 
-    def _view(self, with_doc: bool, fields: tuple[str, ...]) -> tuple[str, _Read]:
-        """What `get` selects and how it reads a row back."""
-        if not fields:
-            if with_doc:
-                return self.select_list, self.from_row
-            fields = tuple(c.field for c in self.columns if c.field != "id")
-        view = self._field_views.get(fields)
-        if view is None:
-            columns = [self.by_field["id"], *(self.by_field[f] for f in fields)]
-            reader, n = _RowReader.of(columns), len(columns)
+    @staticmethod
+    def _view_of(columns: Sequence[Column]) -> tuple[str, _Read]:
+        """A select list of these columns (the id first) and rev, and its row reader."""
+        ordered = sorted(columns, key=lambda c: c.field != "id")
+        reader, n = _RowReader.of(ordered), len(ordered)
 
-            def read(row: Sequence[Any]) -> tuple[dict[str, Any], int]:
-                return reader.values(row), int(row[n])
+        def read(row: Sequence[Any]) -> tuple[dict[str, Any], int]:
+            return reader.values(row), int(row[n])
 
-            names = ", ".join(c.name for c in columns)
-            view = self._field_views[fields] = (f"{names}, rev", read)
-        return view
+        return ", ".join([*(c.name for c in ordered), "rev"]), read
 
     def _get_statement(self, n_ids: int, n_companies: int, select_list: str) -> str:
         shape = (n_ids, n_companies, select_list)

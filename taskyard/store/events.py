@@ -15,7 +15,7 @@ from typing import Any, NamedTuple
 import orjson
 
 from taskyard.domain.query.sql import marks
-from taskyard.store.db import Row, Tx
+from taskyard.store.db import Row, Tx, insert_rows
 
 LOG = "log"
 SCALAR = "training_stats_scalar"
@@ -30,6 +30,7 @@ SINGLE_VALUE_ITER = -(2**31)
 # Keys kept in columns, so not repeated in the payload; keys never stored at all.
 _COLUMN_KEYS = ("timestamp", "type", "task", "iter", "metric", "variant", "value", "worker")
 _DROPPED_KEYS = ("method", "allow_locked", "model_event", "@timestamp", "company")
+_NOT_PAYLOAD = frozenset((*_COLUMN_KEYS, *_DROPPED_KEYS))
 
 _SELECT = (
     "SELECT id, task, type, metric, variant, iter, timestamp, value, worker, payload FROM events"
@@ -52,48 +53,49 @@ class NewEvent(NamedTuple):  # a tuple: cheaper to build than a frozen dataclass
 
 def new_event(company: str, raw: dict[str, Any], now_ms: int) -> NewEvent:
     """A row from a client event dict (already validated for type and task)."""
-    payload = {k: v for k, v in raw.items() if k not in _COLUMN_KEYS and k not in _DROPPED_KEYS}
-    value = raw.get("value")
-    iteration = raw.get("iter")
-    url = raw.get("url")
+    payload = {k: v for k, v in raw.items() if k not in _NOT_PAYLOAD}
+    get = raw.get
+    value = get("value")
+    iteration = get("iter")
+    worker = get("worker")
+    url = get("url")
     return NewEvent(
-        company=company,
-        task=str(raw["task"]),
-        type=str(raw["type"]),
-        metric=str(raw.get("metric") or ""),
-        variant=str(raw.get("variant") or ""),
-        iter=int(iteration) if iteration is not None else 0,
-        timestamp=int(raw.get("timestamp") or now_ms),
-        value=float(value) if value is not None else None,
-        worker=str(raw["worker"]) if raw.get("worker") is not None else None,
-        url=str(url) if isinstance(url, str) and url else None,
-        payload=payload,
+        company,
+        str(raw["task"]),
+        str(raw["type"]),
+        str(get("metric") or ""),
+        str(get("variant") or ""),
+        int(iteration) if iteration is not None else 0,
+        int(get("timestamp") or now_ms),
+        float(value) if value is not None else None,
+        str(worker) if worker is not None else None,
+        str(url) if isinstance(url, str) and url else None,
+        payload,
     )
+
+
+_INTO = (
+    "events (company, task, type, metric, variant, iter, timestamp, value, worker, url, ukey, "
+    "payload)"
+)
+# A repeated (task, type, metric, variant, iter) replaces the stored event.
+_REPLACE = (
+    "ON CONFLICT (task, type, metric, variant, iter, ukey) DO UPDATE SET "
+    "timestamp = excluded.timestamp, value = excluded.value, worker = excluded.worker, "
+    "url = excluded.url, payload = excluded.payload, company = excluded.company"
+)
 
 
 def insert(tx: Tx, events: Sequence[NewEvent]) -> None:
     keyed = [e for e in events if e.type in KEYED_TYPES]
     plain = [e for e in events if e.type not in KEYED_TYPES]
-    j = tx.dialect.json_param()
-    columns = (
-        "company, task, type, metric, variant, iter, timestamp, value, worker, url, ukey, payload"
-    )
-    row_marks = f"?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, {j}"
+    row_marks = f"?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, {tx.dialect.json_param()}"
     if plain:
-        tx.executemany(
-            f"INSERT INTO events ({columns}) VALUES ({row_marks})",
-            [_params(e, None) for e in plain],
-        )
+        insert_rows(tx, _INTO, row_marks, [_params(e, None) for e in plain])
     if keyed:
         # The last of several reports of one key in a batch wins, as a later batch would.
         latest = {(e.task, e.type, e.metric, e.variant, e.iter): e for e in keyed}
-        tx.executemany(
-            f"INSERT INTO events ({columns}) VALUES ({row_marks}) "
-            "ON CONFLICT (task, type, metric, variant, iter, ukey) DO UPDATE SET "
-            "timestamp = excluded.timestamp, value = excluded.value, worker = excluded.worker, "
-            "url = excluded.url, payload = excluded.payload, company = excluded.company",
-            [_params(e, "") for e in latest.values()],
-        )
+        insert_rows(tx, _INTO, row_marks, [_params(e, "") for e in latest.values()], _REPLACE)
 
 
 def _params(e: NewEvent, ukey: str | None) -> tuple[Any, ...]:

@@ -4,14 +4,14 @@ cleanup of reset/delete needs on the models, children and events of a task."""
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 import orjson
 
 from taskyard import errors
 from taskyard.domain.identity import Identity
 from taskyard.domain.query.sql import marks
-from taskyard.store.db import Tx
+from taskyard.store.db import Tx, insert_rows
 from taskyard.store.entities import TASKS
 
 Found = dict[str, tuple[dict[str, Any], int]]
@@ -67,14 +67,12 @@ def update_fields(
     *,
     expect_status: str | None = None,
     expect_rev: int | None = None,
-    metrics_changed: Collection[tuple[str, str]] | None = None,
 ) -> str | None:
     """One UPDATE of the given top-level fields (columns or doc keys); `unset` removes keys.
 
     With `expect_status` (`expect_rev`) the write happens only if the status (revision) is
     still that one. Returns the task's project ("" when none) if a row was written, None
-    otherwise. A new `last_metrics` also goes to the task_metrics rows (SQLite): only its
-    (metric, variant) entries in `metrics_changed` when given (an events batch), else all.
+    otherwise. A new `last_metrics` also rewrites the task's task_metrics rows (SQLite).
     """
     assigns, params = TASKS.assignments(tx.dialect, sets, unset)
     sql = f"UPDATE tasks SET {', '.join(assigns)}, rev = rev + 1 WHERE id = ?"
@@ -92,12 +90,69 @@ def update_fields(
     if not rows:
         return None
     if metric_rows:
-        _write_metric_rows(tx, rows[0][1], sets["last_metrics"] or {}, metrics_changed)
+        _write_metric_rows(tx, rows[0][1], sets["last_metrics"] or {}, None)
     return str(rows[0][0] or "")
 
 
-_METRIC_ROW_UPSERT = (
-    "INSERT INTO task_metrics (task_rowid, metric, variant, value) VALUES (?, ?, ?, ?) "
+class Progress(NamedTuple):
+    """What an events batch reads of its task, and folds its scalars into."""
+
+    rowid: int  # the task_metrics key (SQLite); 0 on PostgreSQL
+    rev: int
+    status: str
+    last_iteration: int
+    last_metrics: dict[str, Any]
+
+
+def progress_of(tx: Tx, ids: Collection[str], company: str) -> dict[str, Progress]:
+    """The progress fields of the company's tasks among `ids` (one statement, no document)."""
+    if not ids:
+        return {}
+    rowid = "0" if tx.dialect.is_postgres else "rowid"
+    rows = tx.query(
+        f"SELECT id, {rowid}, rev, status, last_iteration, last_metrics FROM tasks "
+        f"WHERE id IN ({marks(len(ids))}) AND company = ?",
+        (*ids, company),
+    )
+    found = {}
+    for task_id, row_id, rev, status, iteration, metrics_text in rows:
+        metrics = orjson.loads(metrics_text) if metrics_text else {}
+        found[str(task_id)] = Progress(
+            int(row_id),
+            int(rev),
+            str(status),
+            int(iteration or 0),
+            metrics if isinstance(metrics, dict) else {},
+        )
+    return found
+
+
+def record_progress(
+    tx: Tx,
+    task_id: str,
+    read: Progress,
+    last_update: str,
+    last_iteration: int,
+    metrics_changed: Collection[tuple[str, str]],
+) -> bool:
+    """Write `read.last_metrics` (changed in place by the batch), the iteration and the time,
+    if the task's revision is still `read.rev`; False if another write came first.
+
+    Only the (metric, variant) entries in `metrics_changed` are rewritten in task_metrics.
+    """
+    count = tx.execute(
+        f"UPDATE tasks SET last_metrics = {tx.dialect.json_param()}, last_update = ?, "
+        "last_iteration = ?, rev = rev + 1 WHERE id = ? AND rev = ?",
+        (_json(read.last_metrics), last_update, last_iteration, task_id, read.rev),
+    )
+    if count != 1:
+        return False
+    if not tx.dialect.is_postgres:
+        _write_metric_rows(tx, read.rowid, read.last_metrics, metrics_changed)
+    return True
+
+
+_METRIC_ROW_REPLACE = (
     "ON CONFLICT (task_rowid, metric, variant) DO UPDATE SET value = excluded.value"
 )
 
@@ -119,7 +174,13 @@ def _write_metric_rows(
         if isinstance(entry, dict):
             rows.append((task_rowid, metric, variant, _metric_value(entry.get("value"))))
     if rows:
-        tx.executemany(_METRIC_ROW_UPSERT, rows)
+        insert_rows(
+            tx,
+            "task_metrics (task_rowid, metric, variant, value)",
+            "?, ?, ?, ?",
+            rows,
+            _METRIC_ROW_REPLACE,
+        )
 
 
 def _metric_pairs(metrics: dict[str, Any]) -> list[tuple[str, str]]:

@@ -124,13 +124,58 @@ def test_field_writes_keep_the_documents_copies(fresh_db: Database) -> None:
     assert "last_iteration" not in orjson.loads(raw)  # column-only: reports rewrite it
 
 
-def test_reading_some_fields_of_tasks(fresh_db: Database) -> None:
+def test_reading_column_fields_only(fresh_db: Database) -> None:
     full = DOCUMENTS[1]
     with fresh_db.write() as tx:
         TASKS.insert(tx, full)
     with fresh_db.read() as tx:
-        got = TASKS.get(tx, ["t2", "nope"], ["c"], fields=("status", "last_metrics", "parent"))
-    # the id always, NULL columns absent, JSON decoded
-    assert got == {
-        "t2": ({"id": "t2", "status": "in_progress", "last_metrics": full["last_metrics"]}, 0)
-    }
+        got = TASKS.get(tx, ["t2", "nope"], ["c"], with_doc=False)
+    doc, rev = got["t2"]
+    assert list(got) == ["t2"] and rev == 0
+    # every column field, JSON decoded, nothing that only `doc` holds
+    assert doc["status"] == "in_progress" and doc["last_metrics"] == full["last_metrics"]
+    assert doc["tags"] == full["tags"] and "output" not in doc
+
+
+def test_progress_of_a_task_reads_its_report_fields(fresh_db: Database) -> None:
+    full = DOCUMENTS[1]
+    with fresh_db.write() as tx:
+        TASKS.insert(tx, full)
+    _task(fresh_db, "bare")
+    with fresh_db.read() as tx:
+        got = store.progress_of(tx, ["t2", "bare", "nope"], "c")
+        assert store.progress_of(tx, ["t2"], "other company") == {}
+    assert set(got) == {"t2", "bare"}
+    assert got["t2"].status == "in_progress" and got["t2"].rev == 0
+    assert got["t2"].last_metrics == full["last_metrics"]
+    assert got["t2"].last_iteration == 12
+    # a task never reported to: no metrics, iteration 0
+    assert got["bare"].last_metrics == {} and got["bare"].last_iteration == 0
+
+
+def test_recording_progress_is_conditional_on_the_revision(fresh_db: Database) -> None:
+    _task(fresh_db, "a", "in_progress")
+    with fresh_db.read() as tx:
+        read = store.progress_of(tx, ["a"], "c")["a"]
+    read.last_metrics["m"] = {"v": {"metric": "loss", "variant": "train", "value": 0.5}}
+    with fresh_db.write() as tx:
+        store.update_fields(tx, "a", {"comment": "a concurrent edit"})  # rev 0 -> 1
+        assert not store.record_progress(tx, "a", read, "2026-12-06T00:00:00+00:00", 7, [])
+    with fresh_db.read() as tx:
+        stale = store.progress_of(tx, ["a"], "c")["a"]
+    assert stale.last_metrics == {} and stale.last_iteration == 0 and stale.rev == 1
+    stale.last_metrics["m"] = {"v": {"metric": "loss", "variant": "train", "value": 0.5}}
+    with fresh_db.write() as tx:
+        assert store.record_progress(tx, "a", stale, "2026-12-06T00:00:00+00:00", 7, [("m", "v")])
+    with fresh_db.read() as tx:
+        doc, rev = TASKS.get(tx, ["a"], ["c"])["a"]
+        metric_rows = (
+            []
+            if fresh_db.dialect.is_postgres
+            else tx.query("SELECT metric, variant, value FROM task_metrics")
+        )
+    assert rev == 2 and doc["last_iteration"] == 7
+    assert doc["last_update"] == "2026-12-06T00:00:00+00:00"
+    assert doc["last_metrics"]["m"]["v"]["value"] == 0.5
+    if not fresh_db.dialect.is_postgres:  # SQLite's index of metric values follows
+        assert [tuple(r) for r in metric_rows] == [("m", "v", 0.5)]
