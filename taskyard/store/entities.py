@@ -346,8 +346,8 @@ TASKS = Entity(
         "status_message",
         "last_changed_by",
     ),
-    # last_metrics changes only through store/tasks.update_fields (events, reset), which keeps
-    # the task_metrics rows in step with it.
+    # last_metrics changes only through store/tasks.py (record_progress for events batches,
+    # update_fields for reset), which keeps the task_metrics rows in step with it.
     kept_on_rewrite=frozenset({"id", "last_metrics"}),
     # What status changes, events batches and heartbeats rewrite stays out of `doc` (m0013):
     # copying it there would re-encode the document (and re-check its full-text entry) on each
