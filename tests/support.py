@@ -163,13 +163,14 @@ def new_account(
 def doc_drift(db: Database, companies: tuple[str, ...]) -> list[str]:
     """Where a task's `doc` and the column copies of its fields disagree (store/entities.py:
     every writer sets both); one line per difference, for the tasks of `companies`."""
+    from taskyard.domain.query.sql import marks
     from taskyard.store.entities import TASKS
 
     copies = [c for c in TASKS.columns if TASKS.in_doc(c.field)]
     names = ", ".join(c.name for c in copies)
-    marks = ", ".join("?" for _ in companies)
+    where = f"company IN ({marks(len(companies))})"
     with db.read() as tx:
-        rows = tx.query(f"SELECT {names}, doc FROM tasks WHERE company IN ({marks})", companies)
+        rows = tx.query(f"SELECT {names}, doc FROM tasks WHERE {where}", companies)
     out = []
     for row in rows:
         doc = orjson.loads(row[-1])

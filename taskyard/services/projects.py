@@ -10,6 +10,7 @@ from typing import Any
 from taskyard import errors
 from taskyard.domain import clock
 from taskyard.domain.identity import Identity
+from taskyard.domain.query.sql import marks
 from taskyard.http.call import Call
 from taskyard.http.registry import endpoint
 from taskyard.http.validation import RequestModel
@@ -178,19 +179,17 @@ def delete(call: Call) -> dict[str, Any]:
 
 
 def _unassign(tx: Tx, entity: Entity, project_ids: list[str], company: str) -> int:
-    marks = ", ".join("?" * len(project_ids))
     sets, params = entity.assignments(tx.dialect, {}, ("project",))
     return tx.execute(
         f"UPDATE {entity.table} SET {', '.join(sets)}, rev = rev + 1 "
-        f"WHERE company = ? AND project IN ({marks})",
+        f"WHERE company = ? AND project IN ({marks(len(project_ids))})",
         (*params, company, *project_ids),
     )
 
 
 def _delete_contents(tx: Tx, project_ids: list[str], company: str) -> dict[str, list[str]]:
     """Delete the tasks (with their events) and models of the projects; their file URLs."""
-    marks = ", ".join("?" * len(project_ids))
-    where = f"WHERE company = ? AND project IN ({marks})"
+    where = f"WHERE company = ? AND project IN ({marks(len(project_ids))})"
     task_rows = tx.query(f"SELECT {TASKS.select_list} FROM tasks {where}", (company, *project_ids))
     task_ids: list[str] = []
     artifact_urls: list[str] = []

@@ -306,7 +306,8 @@ def _doc_expr(
             params.append(orjson.dumps(value).decode())
         expr = f"json_set({expr}, {', '.join(parts)})"
     if unset:
-        expr = f"json_remove({expr}, {', '.join(f'{chr(39)}$.{k}{chr(39)}' for k in unset)})"
+        paths = ", ".join(f"'$.{key}'" for key in unset)  # keys checked against _KEY above
+        expr = f"json_remove({expr}, {paths})"
     return expr, params
 
 
