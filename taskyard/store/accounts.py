@@ -204,13 +204,18 @@ def credential_active(tx: Tx, access_key: str) -> bool:
 
 
 def setting(db: Database, key: str, make: str) -> str:
-    """A server-wide setting, created once with `make` if missing (e.g. the token secret)."""
+    """A server-wide setting, created once with `make` if missing (e.g. the token secret).
+
+    Processes starting together on one PostgreSQL database may both find it missing: the
+    insert that loses is a no-op, and both read the one value that won."""
     with db.write() as tx:
+        tx.execute(
+            "INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO NOTHING",
+            (key, make),
+        )
         row = tx.query_one("SELECT value FROM settings WHERE key = ?", (key,))
-        if row is not None:
-            return str(row[0])
-        tx.execute("INSERT INTO settings (key, value) VALUES (?, ?)", (key, make))
-        return make
+    assert row is not None
+    return str(row[0])
 
 
 def ensure_first_account(
