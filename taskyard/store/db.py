@@ -73,6 +73,14 @@ class Dialect:
             return f"({column} #> '{{{','.join(_pg_path_part(p) for p in path)}}}')"
         return f"json_extract({column}, '{_sqlite_path(path)}')"
 
+    def json_quoted(self, expr: str) -> str:
+        """SQL for the JSON text of a text value (a quoted, escaped JSON string)."""
+        return f"to_json({expr})::text" if self.is_postgres else f"json_quote({expr})"
+
+    def as_text(self, expr: str) -> str:
+        """SQL for a number's or a JSON value's text, ready to concatenate."""
+        return f"({expr})::text" if self.is_postgres else expr
+
     def json_param(self) -> str:
         """Placeholder for a JSON-text parameter written into a JSON column."""
         return "?::jsonb" if self.is_postgres else "?"

@@ -61,13 +61,12 @@ class _RowReader:
             tuple((i, c.field) for i, c in at if c.kind == "bool"),
         )
 
-    def values(self, row: Sequence[Any], *, decode: bool = True) -> dict[str, Any]:
-        """{field: value}; JSON decoded, or (`decode=False`) kept as text that renders as is."""
+    def values(self, row: Sequence[Any]) -> dict[str, Any]:
+        """{field: value}, JSON decoded."""
         out = {f: v for f, v in zip(self.fields, row, strict=False) if v is not None}
-        as_json = orjson.loads if decode else orjson.Fragment
         for i, name in self.json_at:
             if row[i] is not None:
-                out[name] = as_json(row[i])
+                out[name] = orjson.loads(row[i])
         for i, name in self.bool_at:
             if row[i] is not None:
                 out[name] = bool(row[i])
@@ -94,6 +93,8 @@ class Entity:
     _only_reader: _RowReader = field(init=False, compare=False)
     # get()'s statements by (number of ids, number of companies, select list)
     _get_sql: dict[tuple[int, int, str], str] = field(default_factory=dict, compare=False)
+    # get_text()'s select list by dialect name
+    _text_lists: dict[str, str] = field(default_factory=dict, compare=False)
     # get(with_doc=False): the select list and row reader of the column fields alone
     _columns_view: tuple[str, _Read] = field(init=False, compare=False)
 
@@ -149,18 +150,6 @@ class Entity:
         document: dict[str, Any] = orjson.loads(row[n])
         document.update(self._only_reader.values(row))
         return document, int(row[n + 1])
-
-    def document_text(self, row: Sequence[Any]) -> str:
-        """The JSON text of the document in a row selected with `select_list`, spliced from the
-        texts of `doc` and of the column-only fields without decoding either."""
-        rest = self._only_reader.values(row, decode=False)
-        doc: str = row[len(self._only)]
-        if not rest:
-            return doc
-        tail = orjson.dumps(rest).decode()
-        if doc.strip() == "{}":
-            return tail
-        return f"{doc.rstrip()[:-1]},{tail[1:]}"
 
     def assignments(
         self, dialect: Dialect, sets: dict[str, Any], unset: Iterable[str] = ()
@@ -250,10 +239,34 @@ class Entity:
         return out
 
     def get_text(self, tx: Tx, entity_id: str, companies: Sequence[str]) -> str | None:
-        """The JSON text of a document by id (see `document_text`), restricted to `companies`."""
-        sql = self._get_statement(1, len(companies), self.select_list)
-        row = tx.query_one(sql, (entity_id, *companies))
-        return None if row is None else self.document_text(row)
+        """The JSON text of a document by id, restricted to `companies`: the text of `doc` with
+        the column-only fields that have a value spliced in, as the database writes them (none
+        of their values becomes a Python object, nothing is decoded)."""
+        select_list = self._text_lists.get(tx.dialect.name)
+        if select_list is None:
+            select_list = self._text_lists[tx.dialect.name] = (
+                f"doc, {self._members_sql(tx.dialect)}"
+            )
+        row = tx.query_one(
+            self._get_statement(1, len(companies), select_list), (entity_id, *companies)
+        )
+        return None if row is None else _with_members(row[0], row[1])
+
+    def _members_sql(self, dialect: Dialect) -> str:
+        """SQL for the JSON text `,"field":value` of each column-only field that is not NULL, in
+        column order ('' when all are NULL): what `get_text` appends to `doc`."""
+        parts = []
+        for col in self._only:
+            assert _KEY.match(col.field), col.field  # it goes into an SQL string literal
+            if col.kind == "bool":
+                value = f"CASE WHEN {col.name} THEN 'true' ELSE 'false' END"
+            elif col.is_json or col.kind == "int":
+                value = dialect.as_text(col.name)
+            else:
+                value = dialect.json_quoted(col.name)
+            member = f"',\"{col.field}\":' || {value}"
+            parts.append(f"CASE WHEN {col.name} IS NULL THEN '' ELSE {member} END")
+        return " || ".join(parts) or "''"
 
     @staticmethod
     def _view_of(columns: Sequence[Column]) -> tuple[str, _Read]:
@@ -394,3 +407,13 @@ MODELS = Entity(
         "system_tags:json",
     ),
 )
+
+
+def _with_members(doc: str, members: str) -> str:
+    """The JSON object text `doc` with `members` (`,"key":value`...) added at its end."""
+    if not members:
+        return doc
+    body = doc.rstrip()[:-1].rstrip()
+    if body == "{":
+        return "{" + members[1:] + "}"
+    return body + members + "}"

@@ -90,10 +90,21 @@ DOCUMENTS = [
         "configuration": {},
         "comment": None,  # absent when read back
     },
+    {  # column-only text fields that need escaping in JSON, and an empty rest of the document
+        "id": "t3",
+        "company": "c",
+        "status": "failed",
+        "status_message": 'line\n\ttab "quote" back\\slash \x01 ünï ✓ 😀',
+        "status_reason": "",
+        "started": "2026-01-01T00:00:00+00:00",
+        "last_iteration": -3,
+        "tags": [],
+        "system_tags": [],
+    },
 ]
 
 
-@pytest.mark.parametrize("document", DOCUMENTS, ids=["minimal", "full"])
+@pytest.mark.parametrize("document", DOCUMENTS, ids=["minimal", "full", "escapes"])
 def test_a_documents_text_is_the_document_read_back(fresh_db: Database, document: dict) -> None:
     with fresh_db.write() as tx:
         TASKS.insert(tx, document)
