@@ -5,7 +5,7 @@ tie-breaker, system tags for `search_hidden`, tags): walking it in `last_update`
 non-matching tasks without reading their rows, and only the page's rows are read
 (bench/results: search at 100k, 0.53 → 0.36 ms of SQL per page).
 
-PostgreSQL needs none of this (its planner combines the existing indexes).
+PostgreSQL keeps its index (m0014 adds one in descending order).
 """
 
 from taskyard.store.db import Dialect
