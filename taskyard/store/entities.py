@@ -19,7 +19,7 @@ from typing import Any
 import orjson
 
 from taskyard.domain.query.sql import marks
-from taskyard.store.db import Dialect, Tx
+from taskyard.store.db import POSTGRES, SQLITE, Dialect, Tx
 
 JSON_KINDS = frozenset({"json", "object"})  # column kinds stored as JSON text (jsonb)
 _KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")  # a top-level key SQL may name in a JSON path
@@ -94,7 +94,7 @@ class Entity:
     # get()'s statements by (number of ids, number of companies, select list)
     _get_sql: dict[tuple[int, int, str], str] = field(default_factory=dict, compare=False)
     # get_text()'s select list by dialect name
-    _text_lists: dict[str, str] = field(default_factory=dict, compare=False)
+    _text_lists: dict[str, str] = field(init=False, compare=False)
     # get(with_doc=False): the select list and row reader of the column fields alone
     _columns_view: tuple[str, _Read] = field(init=False, compare=False)
 
@@ -109,6 +109,8 @@ class Entity:
         object.__setattr__(self, "_only_reader", _RowReader.of(only))
         object.__setattr__(self, "select_list", ", ".join([*(c.name for c in only), "doc, rev"]))
         object.__setattr__(self, "_columns_view", self._view_of(self.columns))
+        text_lists = {d.name: f"doc, {self._members_sql(d)}" for d in (SQLITE, POSTGRES)}
+        object.__setattr__(self, "_text_lists", text_lists)
 
     def in_doc(self, name: str) -> bool:
         """Whether `doc` holds this top-level field (when it has a value)."""
@@ -242,11 +244,7 @@ class Entity:
         """The JSON text of a document by id, restricted to `companies`: the text of `doc` with
         the column-only fields that have a value spliced in, as the database writes them (none
         of their values becomes a Python object, nothing is decoded)."""
-        select_list = self._text_lists.get(tx.dialect.name)
-        if select_list is None:
-            select_list = self._text_lists[tx.dialect.name] = (
-                f"doc, {self._members_sql(tx.dialect)}"
-            )
+        select_list = self._text_lists[tx.dialect.name]
         row = tx.query_one(
             self._get_statement(1, len(companies), select_list), (entity_id, *companies)
         )

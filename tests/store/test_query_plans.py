@@ -24,25 +24,19 @@ FROM {numbers}
 
 def _fill(db: Database) -> None:
     with db.write() as tx:
-        if tx.dialect.is_postgres:
-            sql = _FILL.format(
-                tags="CASE WHEN n - n / 8 * 8 = 1 THEN '[\"gpu\"]'::jsonb ELSE '[]'::jsonb END",
-                empty="'[]'::jsonb",
-                doc="'{}'::jsonb",
-                numbers=f"generate_series(1, {ROWS}) AS n",
-            )
-            tx.execute(sql)
-            tx.execute("ANALYZE tasks")
-        else:
-            sql = _FILL.format(
-                tags="CASE WHEN n - n / 8 * 8 = 1 THEN '[\"gpu\"]' ELSE '[]' END",
-                empty="'[]'",
-                doc="'{}'",
-                numbers=f"(WITH RECURSIVE s(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM s"
-                f" WHERE n < {ROWS}) SELECT n FROM s)",
-            )
-            tx.execute(sql)
-            tx.execute("ANALYZE")
+        pg = tx.dialect.is_postgres
+        json = "::jsonb" if pg else ""
+        numbers = (
+            f"generate_series(1, {ROWS}) AS n"
+            if pg
+            else f"(WITH RECURSIVE s(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM s"
+            f" WHERE n < {ROWS}) SELECT n FROM s)"
+        )
+        tags = f"CASE WHEN n - n / 8 * 8 = 1 THEN '[\"gpu\"]'{json} ELSE '[]'{json} END"
+        tx.execute(
+            _FILL.format(tags=tags, empty=f"'[]'{json}", doc=f"'{{}}'{json}", numbers=numbers)
+        )
+        tx.execute("ANALYZE tasks" if pg else "ANALYZE")
 
 
 def _plan(db: Database, data: dict[str, object]) -> str:
