@@ -176,17 +176,46 @@ class Database:
 
     def close(self) -> None:
         conn = getattr(self._local, "conn", None)
+        self._local.read_turn = None
         if conn is not None:
             conn.close()
             self._local.conn = None
 
     # -- transactions ------------------------------------------------------------------
     def read(self) -> _ReadScope:
-        """Autocommit reads: every statement sees the latest committed state."""
+        """Reads of the latest committed state (SQLite, on the loop: as of this loop turn)."""
         conn = self._connection()
         if self.dialect.is_postgres:
             return _ReadScope(_PgTx(conn, self.dialect))
+        if not conn.in_transaction:
+            self._begin_read_turn(conn)
         return _ReadScope(_SqliteTx(conn, self.dialect))
+
+    def _begin_read_turn(self, conn: sqlite3.Connection) -> None:
+        """On the event loop's thread, the reads of one loop turn share one read transaction.
+
+        An autocommit read takes and drops a WAL read lock: two fcntl calls, ~10 µs of system
+        time per get on the live server; the requests of a turn now share one pair. A request
+        read off its socket after the snapshot was taken runs after the callback that ends it
+        (the loop runs callbacks in the order they were scheduled), so a write acknowledged
+        before a client sent its request is always seen. Off the loop (CLI, worker threads)
+        reads stay autocommit."""
+        loop = asyncio._get_running_loop()
+        if loop is None:
+            return
+        conn.execute("BEGIN")
+        turn = self._local.read_turn = object()
+        loop.call_soon(self._end_read_turn, turn)
+
+    def _end_read_turn(self, turn: object | None = None) -> None:
+        """End the open read transaction (only if it is `turn`'s, when given)."""
+        current = getattr(self._local, "read_turn", None)
+        if current is None or (turn is not None and current is not turn):
+            return  # ended already: by a write, by close(), or a later turn's
+        self._local.read_turn = None
+        conn = self._local.conn
+        if conn.in_transaction:
+            conn.execute("COMMIT")
 
     @contextmanager
     def write(self) -> Iterator[Tx]:
@@ -201,6 +230,7 @@ class Database:
         # savepoint keeps theirs.
         savepoint = None
         if group is None:
+            self._end_read_turn()
             conn.execute("BEGIN IMMEDIATE")
         else:
             savepoint = _SAVEPOINT

@@ -1,0 +1,133 @@
+"""Reads on the event loop (SQLite): the reads of one loop turn share a snapshot, the next turn
+sees what was committed meanwhile, and writes and off-loop reads are unaffected."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from taskyard.store.db import DEFER_COMMIT, Database
+
+
+@pytest.fixture
+def dbs(tmp_path: Path) -> Iterator[tuple[Database, Database]]:
+    """The server's connection, and another process's (a CLI, a second worker)."""
+    url = f"sqlite:///{tmp_path / 'r.db'}"
+    server, other = Database(url), Database(url)
+    with other.write() as tx:
+        tx.execute("CREATE TABLE t (v INTEGER)")
+    yield server, other
+    server.close()
+    other.close()
+
+
+def rows(db: Database) -> list[int]:
+    with db.read() as tx:
+        return sorted(r[0] for r in tx.query("SELECT v FROM t"))
+
+
+def insert(db: Database, value: int) -> None:
+    with db.write() as tx:
+        tx.execute("INSERT INTO t VALUES (?)", (value,))
+
+
+async def next_turn() -> None:
+    await asyncio.sleep(0)
+
+
+def test_reads_of_one_turn_share_a_snapshot_and_the_next_turn_sees_new_commits(
+    dbs: tuple[Database, Database],
+) -> None:
+    server, other = dbs
+
+    async def main() -> list[list[int]]:
+        first = rows(server)
+        insert(other, 1)  # committed by another connection within the turn
+        same_turn = rows(server)
+        await next_turn()
+        return [first, same_turn, rows(server)]
+
+    assert asyncio.run(main()) == [[], [], [1]]
+
+
+def test_a_write_acknowledged_before_a_request_arrives_is_seen_by_it(
+    dbs: tuple[Database, Database],
+) -> None:
+    """Another process commits and acknowledges, then the client sends its request: the request
+    reaches this server through the loop's I/O, after the turn whose snapshot predates the ack."""
+    server, other = dbs
+
+    async def main() -> list[int]:
+        accepted: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        answered: asyncio.Future[list[int]] = asyncio.get_running_loop().create_future()
+
+        async def on_client(r: asyncio.StreamReader, w: asyncio.StreamWriter) -> None:
+            accepted.set_result(None)
+            await r.readline()
+            answered.set_result(rows(server))
+            w.close()
+
+        srv = await asyncio.start_server(on_client, "127.0.0.1", 0)
+        reader, writer = await asyncio.open_connection(*srv.sockets[0].getsockname()[:2])
+        await accepted
+        # one turn: the server reads (snapshot), another process commits, the client sends
+        rows(server)
+        insert(other, 7)
+        writer.write(b"get\n")
+        result = await answered
+        writer.close()
+        srv.close()
+        return result
+
+    assert asyncio.run(main()) == [7]
+
+
+def test_a_write_after_reads_in_the_same_turn_commits(dbs: tuple[Database, Database]) -> None:
+    server, other = dbs
+
+    async def handler(value: int) -> None:
+        token = DEFER_COMMIT.set(True)
+        try:
+            rows(server)
+            insert(server, value)
+            assert rows(server) == sorted([*before, value])  # its own write, not yet committed
+        finally:
+            DEFER_COMMIT.reset(token)
+        await server.settle()
+
+    before: list[int] = []
+
+    async def main() -> None:
+        rows(server)
+        insert(server, 1)  # an immediate write (outside a handler) in a turn that has read
+        before.append(1)
+        await handler(2)
+
+    asyncio.run(main())
+    assert rows(other) == [1, 2]
+
+
+def test_reads_off_the_loop_see_each_commit_at_once(dbs: tuple[Database, Database]) -> None:
+    server, other = dbs
+    assert rows(server) == []
+    insert(other, 3)
+    assert rows(server) == [3]
+
+
+def test_closing_with_a_snapshot_open_is_clean(dbs: tuple[Database, Database]) -> None:
+    server, other = dbs
+    errors: list[dict[str, object]] = []
+
+    async def main() -> None:
+        asyncio.get_running_loop().set_exception_handler(lambda _loop, ctx: errors.append(ctx))
+        rows(server)
+        server.close()
+        await next_turn()  # the end of the turn finds nothing left to end
+
+    asyncio.run(main())
+    assert errors == []
+    insert(other, 4)  # nothing of the closed connection holds the database
+    assert rows(other) == [4]
