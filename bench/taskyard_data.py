@@ -35,9 +35,13 @@ def dataset(
     (None with ``prepare_only``: just fill the cache).
     """
     from bench import compare  # PostgreSQL helpers
+    from taskyard.store.migrations import all_migrations
 
-    cache = WORK / "cache" / f"taskyard-{backend}-{n}-v{DATA_VERSION}"
-    tpl_db = f"bench_taskyard_{n}_v{DATA_VERSION}"
+    # the schema's version too: a cache from before a migration would be migrated by the
+    # server at start, inside the measured startup time
+    version = f"v{DATA_VERSION}-s{all_migrations()[-1].name[:4]}"
+    cache = WORK / "cache" / f"taskyard-{backend}-{n}-{version}"
+    tpl_db = f"bench_taskyard_{n}_{version.replace('-', '_')}"
     if not (cache / "loaded.json").exists():
         shutil.rmtree(cache, ignore_errors=True)
         cache.mkdir(parents=True)

@@ -82,6 +82,8 @@ class Entity:
     # Fields whose value is in their column alone; None: every column field. Every other field
     # is in `doc`, its column (if any) a copy.
     column_only: frozenset[str] | None = None
+    # Backends whose table keeps get_text()'s members in a `members` column (m0015)
+    stored_members: frozenset[str] = frozenset()
     by_field: dict[str, Column] = field(default_factory=dict, compare=False)
 
     # derived from `columns`: what from_row reads
@@ -109,7 +111,10 @@ class Entity:
         object.__setattr__(self, "_only_reader", _RowReader.of(only))
         object.__setattr__(self, "select_list", ", ".join([*(c.name for c in only), "doc, rev"]))
         object.__setattr__(self, "_columns_view", self._view_of(self.columns))
-        text_lists = {d.name: f"doc, {self._members_sql(d)}" for d in (SQLITE, POSTGRES)}
+        text_lists = {
+            d.name: f"doc, {'members' if d.name in self.stored_members else self.members_sql(d)}"
+            for d in (SQLITE, POSTGRES)
+        }
         object.__setattr__(self, "_text_lists", text_lists)
 
     def in_doc(self, name: str) -> bool:
@@ -243,16 +248,18 @@ class Entity:
     def get_text(self, tx: Tx, entity_id: str, companies: Sequence[str]) -> str | None:
         """The JSON text of a document by id, restricted to `companies`: the text of `doc` with
         the column-only fields that have a value spliced in, as the database writes them (none
-        of their values becomes a Python object, nothing is decoded)."""
+        of their values becomes a Python object, nothing is decoded). Where the table keeps
+        that text in the row (`stored_members`), it is read as it is."""
         select_list = self._text_lists[tx.dialect.name]
         row = tx.query_one(
             self._get_statement(1, len(companies), select_list), (entity_id, *companies)
         )
         return None if row is None else _with_members(row[0], row[1])
 
-    def _members_sql(self, dialect: Dialect) -> str:
+    def members_sql(self, dialect: Dialect) -> str:
         """SQL for the JSON text `,"field":value` of each column-only field that is not NULL, in
-        column order ('' when all are NULL): what `get_text` appends to `doc`."""
+        column order ('' when all are NULL): what `get_text` appends to `doc`. The SQLite tasks
+        table stores the same text (m0015; tests/store/test_migrations.py checks they agree)."""
         parts = []
         for col in self._only:
             assert _KEY.match(col.field), col.field  # it goes into an SQL string literal
@@ -371,6 +378,7 @@ TASKS = Entity(
             *("last_update", "last_iteration", "last_metrics"),
         }
     ),
+    stored_members=frozenset({SQLITE.name}),
 )
 PROJECTS = Entity(
     "projects",

@@ -10,7 +10,7 @@ import pytest
 
 from taskyard.domain.clock import new_id
 from taskyard.store import events, migrations
-from taskyard.store.db import Database
+from taskyard.store.db import Database, Tx
 from taskyard.store.entities import TASKS
 from tests.conftest import drop_pg_database, fresh_database_url
 
@@ -133,10 +133,12 @@ def test_task_documents_take_in_their_column_fields_and_read_back_as_before(
 
     with database.read() as tx:
         after, _ = TASKS.get(tx, [task], ("co",))[task]
-        text = TASKS.get_text(tx, task, ("co",))
         raw = tx.query_one("SELECT doc FROM tasks WHERE id = ?", (task,))
     rewritten = {"status": "stopped", "last_update": "2026-01-02T03:04:05+00:00"}
     assert after == {**before, **rewritten, "last_iteration": 7, "last_metrics": METRICS}
+    migrations.upgrade(database)  # what get_text reads may come from later migrations
+    with database.read() as tx:
+        text = TASKS.get_text(tx, task, ("co",))
     assert text is not None and orjson.loads(text) == after
     assert raw is not None
     doc = orjson.loads(raw[0])
@@ -164,3 +166,55 @@ def test_events_keep_reading_back_after_the_time_index_drops_scalars(
             assert [r[6] for r in rows] == [
                 e["timestamp"] for e in reported[::-1] if e["type"] == kind
             ]
+
+
+def _tasks_schema(tx: Tx) -> dict[tuple[str, str], str]:
+    """The indexes and triggers of the tasks table, whitespace aside."""
+    rows = tx.query(
+        "SELECT type, name, sql FROM sqlite_master WHERE tbl_name = 'tasks'"
+        " AND type IN ('index', 'trigger') AND sql IS NOT NULL"
+    )
+    return {(kind, name): " ".join(sql.split()) for kind, name, sql in rows}
+
+
+def test_sqlite_tasks_rebuilt_with_their_members_keep_rows_indexes_and_search(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    database = Database(f"sqlite:///{tmp_path / 'm.db'}")
+    install_before(database, "0015", monkeypatch)
+    documents = [
+        {"id": "t1", "company": "co", "name": "alpha run", "status": "created", "tags": ["a"]},
+        {
+            "id": "t2",
+            "company": "co",
+            "name": "beta sweep",
+            "status": "failed",
+            "status_message": 'quote " newline \n é',
+            "last_iteration": 4,
+            "last_metrics": METRICS,
+        },
+    ]
+    with database.write() as tx:
+        for document in documents:
+            TASKS.insert(tx, {"system_tags": [], "tags": [], **document})
+        tx.execute("DELETE FROM tasks WHERE id = 't1'")  # rowids with a gap
+        TASKS.insert(tx, {"system_tags": [], "tags": [], **documents[0]})
+    read_rows = "SELECT id, rowid FROM tasks ORDER BY id"
+    read_metrics = "SELECT * FROM task_metrics ORDER BY 1, 2, 3"
+    with database.read() as tx:
+        rows, metrics, schema = tx.query(read_rows), tx.query(read_metrics), _tasks_schema(tx)
+        docs = {d: TASKS.get(tx, [d], ("co",))[d][0] for d in ("t1", "t2")}
+
+    assert migrations.upgrade(database) == ["0015_sqlite_task_members"]
+
+    members = TASKS.members_sql(database.dialect)
+    with database.read() as tx:
+        assert tx.query(read_rows) == rows and tx.query(read_metrics) == metrics
+        assert len(metrics) == 2 and _tasks_schema(tx) == schema
+        found = tx.query("SELECT rowid FROM tasks_fts WHERE tasks_fts MATCH 'sweep'")
+        assert found == [(dict(rows)["t2"],)]
+        assert tx.query(f"SELECT id FROM tasks WHERE members IS NOT ({members})") == []
+        for task, doc in docs.items():
+            text = TASKS.get_text(tx, task, ("co",))
+            assert text is not None and orjson.loads(text) == doc
+    database.close()

@@ -128,8 +128,10 @@ def test_field_writes_keep_the_documents_copies(fresh_db: Database) -> None:
         store.reparent_children(tx, "gone", "2026-01-01T00:00:00+00:00")
     with fresh_db.read() as tx:
         doc, _ = TASKS.get(tx, ["a"], ["c"])["a"]
+        text = TASKS.get_text(tx, "a", ["c"])
         (raw,) = tx.query_one("SELECT doc FROM tasks WHERE id = ?", ("a",)) or ("",)
     assert doc_drift(fresh_db, ("c",)) == []
+    assert text is not None and orjson.loads(text) == doc  # SQLite: members kept up to date
     assert doc["status"] == "stopped" and doc["tags"] == ["x"] and doc["system_tags"] == []
     assert "parent" not in doc and doc["last_iteration"] == 3
     assert "last_iteration" not in orjson.loads(raw)  # column-only: reports rewrite it
