@@ -4,29 +4,11 @@ for it, and a failing write loses only its own changes."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
 from taskyard.store.db import DEFER_COMMIT, QUIET_TURNS_MAX, Database
-
-
-@pytest.fixture
-def dbs(tmp_path: Path) -> Iterator[tuple[Database, Database]]:
-    """The writer, and a second connection that sees only committed rows."""
-    url = f"sqlite:///{tmp_path / 'g.db'}"
-    writer, observer = Database(url), Database(url)
-    with writer.write() as tx:
-        tx.execute("CREATE TABLE t (v INTEGER)")
-    yield writer, observer
-    writer.close()
-    observer.close()
-
-
-def committed(db: Database) -> list[int]:
-    with db.read() as tx:
-        return sorted(r[0] for r in tx.query("SELECT v FROM t"))
+from tests.store.conftest import values
 
 
 async def request(db: Database, value: int, seen: dict[int, list[int]], observer: Database) -> None:
@@ -35,7 +17,7 @@ async def request(db: Database, value: int, seen: dict[int, list[int]], observer
     try:
         with db.write() as tx:
             tx.execute("INSERT INTO t VALUES (?)", (value,))
-        seen[value] = committed(observer)  # before the turn ends: not committed yet
+        seen[value] = values(observer)  # before the turn ends: not committed yet
     finally:
         DEFER_COMMIT.reset(token)
     await db.settle()
@@ -47,7 +29,7 @@ def test_concurrent_writes_share_one_commit_and_wait_for_it(dbs: tuple[Database,
 
     async def main() -> list[int]:
         await asyncio.gather(*(request(writer, v, seen, observer) for v in range(5)))
-        return committed(observer)  # every request has settled: all durable
+        return values(observer)  # every request has settled: all durable
 
     assert asyncio.run(main()) == [0, 1, 2, 3, 4]
     assert all(rows == [] for rows in seen.values())  # nothing visible before the COMMIT
@@ -72,14 +54,14 @@ def test_a_failing_write_rolls_back_only_its_own_changes(dbs: tuple[Database, Da
         )
 
     asyncio.run(main())
-    assert committed(observer) == [1, 2]
+    assert values(observer) == [1, 2]
 
 
 def test_a_write_outside_a_handler_commits_at_once(dbs: tuple[Database, Database]) -> None:
     writer, observer = dbs
     with writer.write() as tx:
         tx.execute("INSERT INTO t VALUES (7)")
-    assert committed(observer) == [7]
+    assert values(observer) == [7]
 
 
 def test_a_failing_nested_write_unwinds_only_itself(dbs: tuple[Database, Database]) -> None:
@@ -104,7 +86,7 @@ def test_a_failing_nested_write_unwinds_only_itself(dbs: tuple[Database, Databas
         await asyncio.gather(request(writer, 1, {}, observer), nested())
 
     asyncio.run(main())
-    assert committed(observer) == [1, 10, 12]
+    assert values(observer) == [1, 10, 12]
 
 
 def count_commits(db: Database) -> list[str]:
@@ -128,7 +110,7 @@ def test_a_write_of_the_next_turn_joins_the_open_commit(dbs: tuple[Database, Dat
         await asyncio.gather(first, second)
 
     asyncio.run(main())
-    assert committed(observer) == [1, 2]
+    assert values(observer) == [1, 2]
     assert commits == ["COMMIT"]
 
 
@@ -149,7 +131,7 @@ def test_steady_writes_do_not_put_the_commit_off_for_ever(dbs: tuple[Database, D
         await asyncio.gather(first, *others)
 
     asyncio.run(main())
-    assert committed(observer) == list(range(20))
+    assert values(observer) == list(range(20))
     # its write's turn, the turns the COMMIT is put off, the COMMIT's turn, its own wake-up
     assert answered_after and answered_after[0] <= 1 + QUIET_TURNS_MAX + 1 + 2
     assert len(commits) >= 20 // (QUIET_TURNS_MAX + 2)

@@ -4,29 +4,9 @@ sees what was committed meanwhile, and writes and off-loop reads are unaffected.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
-from pathlib import Path
-
-import pytest
 
 from taskyard.store.db import DEFER_COMMIT, Database
-
-
-@pytest.fixture
-def dbs(tmp_path: Path) -> Iterator[tuple[Database, Database]]:
-    """The server's connection, and another process's (a CLI, a second worker)."""
-    url = f"sqlite:///{tmp_path / 'r.db'}"
-    server, other = Database(url), Database(url)
-    with other.write() as tx:
-        tx.execute("CREATE TABLE t (v INTEGER)")
-    yield server, other
-    server.close()
-    other.close()
-
-
-def rows(db: Database) -> list[int]:
-    with db.read() as tx:
-        return sorted(r[0] for r in tx.query("SELECT v FROM t"))
+from tests.store.conftest import values
 
 
 def insert(db: Database, value: int) -> None:
@@ -44,11 +24,11 @@ def test_reads_of_one_turn_share_a_snapshot_and_the_next_turn_sees_new_commits(
     server, other = dbs
 
     async def main() -> list[list[int]]:
-        first = rows(server)
+        first = values(server)
         insert(other, 1)  # committed by another connection within the turn
-        same_turn = rows(server)
+        same_turn = values(server)
         await next_turn()
-        return [first, same_turn, rows(server)]
+        return [first, same_turn, values(server)]
 
     assert asyncio.run(main()) == [[], [], [1]]
 
@@ -67,14 +47,14 @@ def test_a_write_acknowledged_before_a_request_arrives_is_seen_by_it(
         async def on_client(r: asyncio.StreamReader, w: asyncio.StreamWriter) -> None:
             accepted.set_result(None)
             await r.readline()
-            answered.set_result(rows(server))
+            answered.set_result(values(server))
             w.close()
 
         srv = await asyncio.start_server(on_client, "127.0.0.1", 0)
         reader, writer = await asyncio.open_connection(*srv.sockets[0].getsockname()[:2])
         await accepted
         # one turn: the server reads (snapshot), another process commits, the client sends
-        rows(server)
+        values(server)
         insert(other, 7)
         writer.write(b"get\n")
         result = await answered
@@ -91,9 +71,9 @@ def test_a_write_after_reads_in_the_same_turn_commits(dbs: tuple[Database, Datab
     async def handler(value: int) -> None:
         token = DEFER_COMMIT.set(True)
         try:
-            rows(server)
+            values(server)
             insert(server, value)
-            assert rows(server) == sorted([*before, value])  # its own write, not yet committed
+            assert values(server) == sorted([*before, value])  # its own write, not yet committed
         finally:
             DEFER_COMMIT.reset(token)
         await server.settle()
@@ -101,20 +81,20 @@ def test_a_write_after_reads_in_the_same_turn_commits(dbs: tuple[Database, Datab
     before: list[int] = []
 
     async def main() -> None:
-        rows(server)
+        values(server)
         insert(server, 1)  # an immediate write (outside a handler) in a turn that has read
         before.append(1)
         await handler(2)
 
     asyncio.run(main())
-    assert rows(other) == [1, 2]
+    assert values(other) == [1, 2]
 
 
 def test_reads_off_the_loop_see_each_commit_at_once(dbs: tuple[Database, Database]) -> None:
     server, other = dbs
-    assert rows(server) == []
+    assert values(server) == []
     insert(other, 3)
-    assert rows(server) == [3]
+    assert values(server) == [3]
 
 
 def test_closing_with_a_snapshot_open_is_clean(dbs: tuple[Database, Database]) -> None:
@@ -123,11 +103,11 @@ def test_closing_with_a_snapshot_open_is_clean(dbs: tuple[Database, Database]) -
 
     async def main() -> None:
         asyncio.get_running_loop().set_exception_handler(lambda _loop, ctx: errors.append(ctx))
-        rows(server)
+        values(server)
         server.close()
         await next_turn()  # the end of the turn finds nothing left to end
 
     asyncio.run(main())
     assert errors == []
     insert(other, 4)  # nothing of the closed connection holds the database
-    assert rows(other) == [4]
+    assert values(other) == [4]
