@@ -41,17 +41,25 @@ def _sqlite_values(row: str) -> str:
 _COLUMNS = "name, tid, comment, models, script"
 
 
+def sqlite_insert_trigger() -> str:
+    return f"""CREATE TRIGGER tasks_fts_insert AFTER INSERT ON tasks BEGIN
+            INSERT INTO {FTS_TABLE} (rowid, {_COLUMNS}) VALUES (new.rowid, {_sqlite_values("new")});
+        END"""
+
+
+def sqlite_delete_trigger() -> str:
+    return f"""CREATE TRIGGER tasks_fts_delete AFTER DELETE ON tasks BEGIN
+            INSERT INTO {FTS_TABLE} ({FTS_TABLE}, rowid, {_COLUMNS})
+            VALUES ('delete', old.rowid, {_sqlite_values("old")});
+        END"""
+
+
 def sqlite_steps() -> list[str]:
     return [
         f"CREATE VIRTUAL TABLE {FTS_TABLE} USING fts5({_COLUMNS}, content='',"
         " tokenize='porter unicode61')",
-        f"""CREATE TRIGGER tasks_fts_insert AFTER INSERT ON tasks BEGIN
-            INSERT INTO {FTS_TABLE} (rowid, {_COLUMNS}) VALUES (new.rowid, {_sqlite_values("new")});
-        END""",
-        f"""CREATE TRIGGER tasks_fts_delete AFTER DELETE ON tasks BEGIN
-            INSERT INTO {FTS_TABLE} ({FTS_TABLE}, rowid, {_COLUMNS})
-            VALUES ('delete', old.rowid, {_sqlite_values("old")});
-        END""",
+        sqlite_insert_trigger(),
+        sqlite_delete_trigger(),
         # m0006 replaces this trigger with sqlite_update_trigger() (fires on text changes only)
         f"""CREATE TRIGGER tasks_fts_update AFTER UPDATE OF name, comment, doc ON tasks BEGIN
             INSERT INTO {FTS_TABLE} ({FTS_TABLE}, rowid, {_COLUMNS})

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Coroutine
-from typing import Any, TypeVar
+from typing import Any
 
 import pytest
 import uvloop
@@ -13,24 +13,17 @@ import uvloop
 from taskyard.store.db import DEFER_COMMIT, Database
 from tests.store.conftest import values
 
-T = TypeVar("T")
-Run = Callable[[Coroutine[Any, Any, T]], T]
-
-
-def run_on(factory: Callable[[], asyncio.AbstractEventLoop]) -> Run[Any]:
-    def run(coro: Coroutine[Any, Any, Any]) -> Any:
-        with asyncio.Runner(loop_factory=factory) as runner:
-            return runner.run(coro)
-
-    return run
-
+LoopFactory = Callable[[], asyncio.AbstractEventLoop]
 
 # The server runs on uvloop; the order of callbacks is what the snapshot's end relies on.
 LOOPS = pytest.mark.parametrize(
-    "run",
-    [run_on(asyncio.new_event_loop), run_on(uvloop.new_event_loop)],
-    ids=["asyncio", "uvloop"],
+    "loop_factory", [asyncio.new_event_loop, uvloop.new_event_loop], ids=["asyncio", "uvloop"]
 )
+
+
+def run(loop_factory: LoopFactory, coro: Coroutine[Any, Any, Any]) -> Any:
+    with asyncio.Runner(loop_factory=loop_factory) as runner:
+        return runner.run(coro)
 
 
 def insert(db: Database, value: int) -> None:
@@ -44,7 +37,7 @@ async def next_turn() -> None:
 
 @LOOPS
 def test_reads_of_one_turn_share_a_snapshot_and_the_next_turn_sees_new_commits(
-    dbs: tuple[Database, Database], run: Run[list[list[int]]]
+    dbs: tuple[Database, Database], loop_factory: LoopFactory
 ) -> None:
     server, other = dbs
 
@@ -55,12 +48,12 @@ def test_reads_of_one_turn_share_a_snapshot_and_the_next_turn_sees_new_commits(
         await next_turn()
         return [first, same_turn, values(server)]
 
-    assert run(main()) == [[], [], [1]]
+    assert run(loop_factory, main()) == [[], [], [1]]
 
 
 @LOOPS
 def test_a_write_acknowledged_before_a_request_arrives_is_seen_by_it(
-    dbs: tuple[Database, Database], run: Run[list[int]]
+    dbs: tuple[Database, Database], loop_factory: LoopFactory
 ) -> None:
     """Another process commits and acknowledges, then the client sends its request: the request
     reaches this server through the loop's I/O, after the turn whose snapshot predates the ack."""
@@ -77,7 +70,7 @@ def test_a_write_acknowledged_before_a_request_arrives_is_seen_by_it(
             w.close()
 
         srv = await asyncio.start_server(on_client, "127.0.0.1", 0)
-        reader, writer = await asyncio.open_connection(*srv.sockets[0].getsockname()[:2])
+        _, writer = await asyncio.open_connection(*srv.sockets[0].getsockname()[:2])
         await accepted
         # one turn: the server reads (snapshot), another process commits, the client sends
         values(server)
@@ -88,7 +81,7 @@ def test_a_write_acknowledged_before_a_request_arrives_is_seen_by_it(
         srv.close()
         return result
 
-    assert run(main()) == [7]
+    assert run(loop_factory, main()) == [7]
 
 
 def test_a_write_after_reads_in_the_same_turn_commits(dbs: tuple[Database, Database]) -> None:

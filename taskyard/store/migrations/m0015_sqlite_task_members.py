@@ -9,11 +9,13 @@ same columns, same rowids (tasks_fts and task_metrics refer to them), then its i
 triggers as they are at 0014. PostgreSQL keeps building the text in the read: its JSON quoting
 function is not immutable, which a generated column needs.
 
-Everything is written out here (not taken from store/entities.py) so that this step stays what
-it was when later code changes; tests/store/test_migrations.py checks that what it stores is
-what the read would build.
+The columns, indexes and task_metrics triggers are written out here (not taken from
+store/entities.py) so that this step stays what it was when later code changes;
+tests/store/test_migrations.py checks that the rebuilt table has the same indexes and triggers
+and that what it stores is what the read would build.
 """
 
+from taskyard.store import search
 from taskyard.store.db import Dialect
 
 # (column, how its value becomes JSON text), in the order the read spliced them
@@ -73,51 +75,18 @@ _INDEXES = (
 )
 
 
-def _fts_values(row: str) -> str:
-    """The search index's columns of a task row (`new` or `old`), as at 0009."""
-    return (
-        f"{row}.rowid, coalesce({row}.name, ''), {row}.id,"
-        f" coalesce({row}.comment, '') || ' ' || coalesce(json_extract({row}.doc, '$.report'), ''),"
-        " coalesce((SELECT group_concat(value, ' ')"
-        f" FROM json_tree({row}.doc, '$.models') WHERE type = 'text'), ''),"
-        f" coalesce(json_extract({row}.doc, '$.script.repository'), '') || ' ' ||"
-        f" coalesce(json_extract({row}.doc, '$.script.entry_point'), '')"
-    )
-
-
-_FTS_INSERT = "INSERT INTO tasks_fts (rowid, name, tid, comment, models, script) VALUES ({})"
-_FTS_DELETE = (
-    "INSERT INTO tasks_fts (tasks_fts, rowid, name, tid, comment, models, script)"
-    " VALUES ('delete', {})"
-)
-_SEARCHED = (
-    "json_extract({}.doc, '$.report', '$.models', '$.script.repository', '$.script.entry_point')"
-)
-
-_TRIGGERS = (
+# The search index's triggers come from store/search.py, as in 0004 and 0009.
+_METRICS_TRIGGERS = (
     "CREATE TRIGGER task_metrics_delete AFTER DELETE ON tasks BEGIN"
     " DELETE FROM task_metrics WHERE task_rowid = old.rowid; END",
     "CREATE TRIGGER task_metrics_insert AFTER INSERT ON tasks BEGIN"
     " INSERT INTO task_metrics SELECT new.rowid, m.key, v.key, json_extract(v.value, '$.value')"
     " FROM json_each(new.last_metrics) m, json_each(m.value) v"
     " WHERE m.type = 'object' AND v.type = 'object'; END",
-    "CREATE TRIGGER tasks_fts_delete AFTER DELETE ON tasks BEGIN "
-    + _FTS_DELETE.format(_fts_values("old"))
-    + "; END",
-    "CREATE TRIGGER tasks_fts_insert AFTER INSERT ON tasks BEGIN "
-    + _FTS_INSERT.format(_fts_values("new"))
-    + "; END",
-    "CREATE TRIGGER tasks_fts_update AFTER UPDATE OF name, comment, doc ON tasks"
-    " WHEN old.name IS NOT new.name OR old.comment IS NOT new.comment"
-    f" OR {_SEARCHED.format('old')} IS NOT {_SEARCHED.format('new')} BEGIN "
-    + _FTS_DELETE.format(_fts_values("old"))
-    + "; "
-    + _FTS_INSERT.format(_fts_values("new"))
-    + "; END",
 )
 
 
-def members_sql() -> str:
+def _members_sql() -> str:
     """`,"field":value` for each of `_MEMBERS` that is not NULL ('' when all are)."""
     parts = []
     for column, kind in _MEMBERS:
@@ -131,12 +100,15 @@ def steps(dialect: Dialect) -> list[str]:
         return []
     names = ", ".join(c.split()[0] for c in _COLUMNS)
     columns = ", ".join(_COLUMNS)
-    generated = f"members TEXT NOT NULL GENERATED ALWAYS AS ({members_sql()}) STORED"
+    generated = f"members TEXT NOT NULL GENERATED ALWAYS AS ({_members_sql()}) STORED"
     return [
         f"CREATE TABLE tasks_rebuilt ({columns}, {generated})",
         f"INSERT INTO tasks_rebuilt (rowid, {names}) SELECT rowid, {names} FROM tasks",
         "DROP TABLE tasks",  # its indexes and triggers go with it (no trigger fires)
         "ALTER TABLE tasks_rebuilt RENAME TO tasks",
         *_INDEXES,
-        *_TRIGGERS,
+        *_METRICS_TRIGGERS,
+        search.sqlite_insert_trigger(),
+        search.sqlite_delete_trigger(),
+        search.sqlite_update_trigger(),
     ]
